@@ -1,0 +1,83 @@
+package dev.glisten;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Why a connection ended, as seen by {@link OnClose}. Exactly one reason is reported per
+ * connection: the first cause wins (a server stop that closes the socket under a running loop is
+ * reported as {@link ServerStopped}, not as the send failure it provokes).
+ */
+public sealed interface CloseReason {
+
+    /**
+     * Whether this is an orderly end: the peer closed, the loop stopped, the connection was closed
+     * locally or the server stopped. Everything else is a failure worth a look.
+     *
+     * @return {@code true} for an orderly end
+     */
+    default boolean isNormal() {
+        return this instanceof PeerClosed || this instanceof Stopped
+                || this instanceof ClosedLocally || this instanceof ServerStopped;
+    }
+
+    /** The peer closed its side (end of stream). */
+    record PeerClosed() implements CloseReason { }
+
+    /** The loop returned {@link Next#stop()}. */
+    record Stopped() implements CloseReason { }
+
+    /**
+     * The loop returned {@link Next#stopAbnormal(String)}.
+     *
+     * @param reason the reason it gave
+     */
+    record StoppedAbnormally(String reason) implements CloseReason {
+        /** @throws NullPointerException if {@code reason} is null */
+        public StoppedAbnormally {
+            Objects.requireNonNull(reason, "reason");
+        }
+    }
+
+    /**
+     * The loop threw (or returned {@code null}).
+     *
+     * @param error what it threw
+     */
+    record HandlerFailed(Throwable error) implements CloseReason { }
+
+    /**
+     * {@link OnInit} threw; {@link OnClose} gets a {@code null} state.
+     *
+     * @param error what it threw
+     */
+    record InitFailed(Throwable error) implements CloseReason { }
+
+    /**
+     * Reading from the socket failed, for example on a connection reset.
+     *
+     * @param error the read error
+     */
+    record SocketError(IOException error) implements CloseReason { }
+
+    /**
+     * Writing to the socket failed, for example because the peer reset the connection.
+     *
+     * @param error the write error
+     */
+    record SendFailed(IOException error) implements CloseReason { }
+
+    /**
+     * A send did not complete within the server's send timeout: the peer stopped reading.
+     *
+     * @param timeout the send timeout that expired
+     */
+    record SendTimedOut(Duration timeout) implements CloseReason { }
+
+    /** {@link Connection#close()} or {@link ConnectionHandle#close()} was called. */
+    record ClosedLocally() implements CloseReason { }
+
+    /** The server stopped ({@link Server#stop()}). */
+    record ServerStopped() implements CloseReason { }
+}

@@ -1,0 +1,75 @@
+package dev.glisten;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * One accepted connection, as its {@link Handler} sees it: send bytes to the peer, learn the
+ * addresses, reach the thread-safe {@link ConnectionHandle}, close.
+ *
+ * <p>Sends block until the bytes are handed to the kernel, and never longer than the server's send
+ * timeout: when it expires the connection is closed with {@link CloseReason.SendTimedOut}. A send
+ * that fails closes the connection ({@link CloseReason.SendFailed}) and throws; the loop may let the
+ * exception propagate. Sends are safe from any thread, and concurrent sends never interleave their
+ * bytes; but the usual way for another thread to make a connection send something is to
+ * {@linkplain ConnectionHandle#send(Object) send it a message}.
+ *
+ * @param <M> the type of {@link Message.User} messages this connection accepts
+ */
+public interface Connection<M> {
+
+    /**
+     * Sends all of {@code bytes}.
+     *
+     * @param bytes the bytes to send
+     * @throws IOException if the connection is closed or the write fails or times out
+     */
+    void send(byte[] bytes) throws IOException;
+
+    /**
+     * Sends the remaining bytes of {@code buffer}, advancing its position to its limit.
+     *
+     * @param buffer the bytes to send
+     * @throws IOException if the connection is closed or the write fails or times out
+     */
+    void send(ByteBuffer buffer) throws IOException;
+
+    /**
+     * Sends the remaining bytes of every buffer, in order, as one gathering write ({@code writev(2)})
+     * where the kernel accepts them at once: a header and a body go out without being copied
+     * together first.
+     *
+     * @param buffers the bytes to send
+     * @throws IOException if the connection is closed or the write fails or times out
+     */
+    void send(ByteBuffer... buffers) throws IOException;
+
+    /**
+     * The handle through which any thread can send this connection {@link Message.User} messages.
+     *
+     * @return this connection's handle; the same object for the connection's whole life
+     */
+    ConnectionHandle<M> handle();
+
+    /**
+     * The peer's address.
+     *
+     * @return the remote address, an {@link java.net.InetSocketAddress} for TCP
+     */
+    SocketAddress peerAddress();
+
+    /**
+     * The address the connection was accepted on.
+     *
+     * @return the local address, an {@link java.net.InetSocketAddress} for TCP
+     */
+    SocketAddress localAddress();
+
+    /**
+     * Closes the connection. {@link OnClose} runs with {@link CloseReason.ClosedLocally} once any
+     * running loop call returns (at once when called from the loop, after it returns). Does nothing
+     * if the connection is already closed.
+     */
+    void close();
+}

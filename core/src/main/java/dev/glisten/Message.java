@@ -1,0 +1,70 @@
+package dev.glisten;
+
+import java.nio.charset.Charset;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * What a {@link Handler} receives: bytes from the socket ({@link Packet}) or a value another thread
+ * sent to the connection's {@link ConnectionHandle} ({@link User}).
+ *
+ * <pre>{@code
+ * switch (message) {
+ *     case Message.Packet<Chat> packet -> ...packet.bytes()...
+ *     case Message.User<Chat> user -> ...user.message()...
+ * }
+ * }</pre>
+ *
+ * @param <M> the type of {@link User} messages
+ */
+public sealed interface Message<M> permits Message.Packet, Message.User {
+
+    /**
+     * Bytes read from the socket in one read: between one byte and the configured read buffer
+     * size. TCP is a byte stream, so a packet is not a message of the peer's protocol: one send by
+     * the peer may arrive in several packets, and several sends in one.
+     *
+     * @param bytes the bytes; the array is this packet's own and may be kept or modified
+     * @param <M> the type of {@link User} messages
+     */
+    record Packet<M>(byte[] bytes) implements Message<M> {
+
+        /** @throws NullPointerException if {@code bytes} is null */
+        public Packet {
+            Objects.requireNonNull(bytes, "bytes");
+        }
+
+        /**
+         * Decodes the bytes.
+         *
+         * @param charset the encoding
+         * @return the bytes as text
+         */
+        public String text(Charset charset) {
+            return new String(bytes, charset);
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Packet<?> packet && Arrays.equals(bytes, packet.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public String toString() {
+            return "Packet[" + bytes.length + " bytes]";
+        }
+    }
+
+    /**
+     * A value sent with {@link ConnectionHandle#send(Object)}.
+     *
+     * @param message the value
+     * @param <M> the type of {@link User} messages
+     */
+    record User<M>(M message) implements Message<M> { }
+}

@@ -1,0 +1,270 @@
+package dev.glisten;
+
+import dev.glisten.internal.RealServer;
+import dev.glisten.internal.ServerConfig;
+import dev.glisten.socket.SocketOptions;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.UnaryOperator;
+
+/**
+ * A running TCP server: a listen socket, a supervised pool of acceptors, and one virtual thread per
+ * connection running your {@link Handler}. Start one with {@link #builder(OnInit, Handler)}:
+ *
+ * <pre>{@code
+ * try (Server server = Server.<Void, Void>builder(connection -> null, (state, message, connection) -> {
+ *             if (message instanceof Message.Packet<Void> packet) {
+ *                 connection.send(packet.bytes());
+ *             }
+ *             return Next.continueWith(state);
+ *         }).start(3000)) {
+ *     server.awaitTermination();
+ * }
+ * }</pre>
+ *
+ * <h2>Which thread runs what</h2>
+ * <ul>
+ *   <li>Acceptors (virtual threads, {@link Builder#acceptors(int)} of them) only accept and start
+ *       connections; an acceptor that fails is logged and restarted, and on resource exhaustion
+ *       (too many open files) it backs off instead of spinning.</li>
+ *   <li>Each connection has its own virtual thread. It applies the socket options, runs
+ *       {@link OnInit}, then loops: read from the socket, run the {@link Handler} with the
+ *       {@link Message.Packet}, read again. No read happens while the handler runs.</li>
+ *   <li>{@link Message.User} messages are delivered by the connection's thread between packets,
+ *       or, while it waits for bytes, by a short-lived virtual thread started for that burst of
+ *       messages. Either way, calls for one connection never overlap and each sees the state left
+ *       by the previous one (a lock orders them), but they are not all made on the same thread:
+ *       keep per-connection data in the state, not in {@link ThreadLocal}s.</li>
+ *   <li>{@link OnClose} runs once, after the last handler call, on whichever of those threads
+ *       ended the connection.</li>
+ *   <li>A watchdog thread closes connections whose send has been blocked longer than the send
+ *       timeout.</li>
+ * </ul>
+ *
+ * <h2>Stopping</h2>
+ * {@link #stop()} closes the listen socket first, so no new connection is accepted, then closes
+ * every connection ({@link OnClose} sees {@link CloseReason.ServerStopped}), waits for their
+ * threads, and returns once every thread and file descriptor of the server is released.
+ */
+public interface Server extends AutoCloseable {
+
+    /**
+     * Starts describing a server.
+     *
+     * @param onInit makes each connection's initial state
+     * @param handler the loop run for every message of a connection
+     * @param <S> the per-connection state
+     * @param <M> the type of {@link Message.User} messages connections accept
+     * @return a builder with every option at its default
+     */
+    static <S, M> Builder<S, M> builder(OnInit<S, M> onInit, Handler<S, M> handler) {
+        return new Builder<>(onInit, handler);
+    }
+
+    /**
+     * The address the server is bound to, with the real port (when started on port 0, the one the
+     * operating system chose).
+     *
+     * @return the bound address
+     */
+    InetSocketAddress address();
+
+    /**
+     * The bound port.
+     *
+     * @return {@code address().getPort()}
+     */
+    default int port() {
+        return address().getPort();
+    }
+
+    /**
+     * How many connections are open now.
+     *
+     * @return the number of accepted connections whose {@link OnClose} has not yet run
+     */
+    int connectionCount();
+
+    /**
+     * Whether the server is accepting connections (it has not been stopped).
+     *
+     * @return {@code false} once {@link #stop()} has begun
+     */
+    boolean isRunning();
+
+    /**
+     * Stops the server: closes the listen socket, then every connection, and waits (up to the stop
+     * timeout, then interrupting the stragglers) until every connection's {@link OnClose} has run and
+     * every thread has ended. Safe to call more than once and from any thread, including a handler
+     * (which then does not wait for itself).
+     */
+    void stop();
+
+    /** Same as {@link #stop()}. */
+    @Override
+    void close();
+
+    /**
+     * Blocks until the server has stopped, for a {@code main} that serves until it is told to stop
+     * (for example by a shutdown hook calling {@link #stop()}).
+     *
+     * @throws InterruptedException if the waiting thread is interrupted
+     */
+    void awaitTermination() throws InterruptedException;
+
+    /**
+     * Describes a server. Every option has a documented default; each setter checks its value at
+     * once and throws {@link IllegalArgumentException} naming the option.
+     *
+     * @param <S> the per-connection state
+     * @param <M> the type of {@link Message.User} messages connections accept
+     */
+    final class Builder<S, M> {
+        private final OnInit<S, M> onInit;
+        private final Handler<S, M> handler;
+        private OnClose<S, M> onClose = (state, reason, connection) -> { };
+        private SocketOptions socketOptions = SocketOptions.defaults();
+        private int acceptors = 10;
+        private int readBufferSize = 16 * 1024;
+        private Duration sendTimeout = Duration.ofSeconds(30);
+        private Duration stopTimeout = Duration.ofSeconds(5);
+
+        private Builder(OnInit<S, M> onInit, Handler<S, M> handler) {
+            this.onInit = Objects.requireNonNull(onInit, "onInit");
+            this.handler = Objects.requireNonNull(handler, "handler");
+        }
+
+        /**
+         * Runs when a connection ends, exactly once, however it ends. Default: nothing.
+         *
+         * @param onClose the callback
+         * @return this builder
+         */
+        public Builder<S, M> onClose(OnClose<S, M> onClose) {
+            this.onClose = Objects.requireNonNull(onClose, "onClose");
+            return this;
+        }
+
+        /**
+         * Socket options: bind address, IPv6, backlog, {@code TCP_NODELAY} and the rest; see
+         * {@link SocketOptions} for each default.
+         *
+         * @param socketOptions the options
+         * @return this builder
+         */
+        public Builder<S, M> socketOptions(SocketOptions socketOptions) {
+            this.socketOptions = Objects.requireNonNull(socketOptions, "socketOptions");
+            return this;
+        }
+
+        /**
+         * Changes some socket options, keeping the rest:
+         * {@code .socketOptions(o -> o.bindAddress("::1").keepAlive(true))}.
+         *
+         * @param change edits a builder holding the current options
+         * @return this builder
+         */
+        public Builder<S, M> socketOptions(UnaryOperator<SocketOptions.Builder> change) {
+            this.socketOptions = change.apply(socketOptions.toBuilder()).build();
+            return this;
+        }
+
+        /**
+         * Listens on {@code address}; shorthand for {@code socketOptions(o -> o.bindAddress(address))}.
+         *
+         * @param address see {@link SocketOptions.Builder#bindAddress(String)}
+         * @return this builder
+         */
+        public Builder<S, M> bind(String address) {
+            return socketOptions(options -> options.bindAddress(address));
+        }
+
+        /**
+         * How many acceptor threads take connections from the listen socket. Default 10, as in
+         * glisten. Acceptors are virtual threads; more of them only help when accepting is slow.
+         *
+         * @param acceptors at least 1
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code acceptors} if below 1
+         */
+        public Builder<S, M> acceptors(int acceptors) {
+            if (acceptors < 1) {
+                throw new IllegalArgumentException("acceptors (pool size) must be at least 1, got " + acceptors);
+            }
+            this.acceptors = acceptors;
+            return this;
+        }
+
+        /**
+         * The most bytes one {@link Message.Packet} carries: the size of each socket read. Larger
+         * values mean fewer handler calls for bulk data. Default 16384 (16 KiB).
+         *
+         * @param bytes between 1 and 16 MiB
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code readBufferSize} if out of range
+         */
+        public Builder<S, M> readBufferSize(int bytes) {
+            if (bytes < 1 || bytes > 16 * 1024 * 1024) {
+                throw new IllegalArgumentException("readBufferSize must be between 1 and 16777216 bytes, got " + bytes);
+            }
+            this.readBufferSize = bytes;
+            return this;
+        }
+
+        /**
+         * How long one send may block because the peer is not reading. When it expires the
+         * connection is closed ({@link CloseReason.SendTimedOut}) and the send throws. Checked about
+         * every eighth of the timeout (at most once a second), so it fires up to that much late.
+         * Default 30 seconds.
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code sendTimeout} if zero or negative
+         */
+        public Builder<S, M> sendTimeout(Duration timeout) {
+            this.sendTimeout = positive("sendTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * How long {@link Server#stop()} waits for handlers to return after their sockets are
+         * closed, before it interrupts their threads. Default 5 seconds.
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code stopTimeout} if zero or negative
+         */
+        public Builder<S, M> stopTimeout(Duration timeout) {
+            this.stopTimeout = positive("stopTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * Binds and starts accepting.
+         *
+         * @param port the TCP port, 0 to let the operating system choose (see {@link Server#port()})
+         * @return the running server
+         * @throws IllegalArgumentException naming {@code port} if outside 0-65535
+         * @throws IOException if the server cannot listen; the message names the address and the
+         *     cause ({@link java.net.BindException} when the port is in use or the address is not
+         *     local, {@link java.net.UnknownHostException} when a host name does not resolve)
+         */
+        public Server start(int port) throws IOException {
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
+            }
+            return RealServer.start(new ServerConfig<>(onInit, handler, onClose, socketOptions, port,
+                    acceptors, readBufferSize, sendTimeout, stopTimeout));
+        }
+
+        private static Duration positive(String option, Duration timeout) {
+            Objects.requireNonNull(timeout, option);
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException(option + " must be positive, got " + timeout);
+            }
+            return timeout;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.glisten.internal;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.function.Consumer;
+
+/**
+ * Takes connections from the listen socket and hands each to the server, one after another. Several
+ * acceptors share one listen socket; the kernel gives each accepted connection to exactly one.
+ *
+ * <p>Accept errors fall in three classes, as in ThousandIsland's acceptor and Ranch: the listen
+ * socket was closed (the server is stopping: return); the process or system ran out of descriptors
+ * or memory ({@code EMFILE}, {@code ENFILE}, {@code ENOBUFS}, {@code ENOMEM} in accept(2): back off,
+ * doubling up to a second, so a burst of clients cannot make the acceptor spin, and log once per
+ * burst); anything else concerns only the connection being accepted ({@code ECONNABORTED} and the
+ * like: skip it).
+ */
+final class Acceptor implements Runnable {
+
+    private static final System.Logger LOG = System.getLogger("dev.glisten.acceptor");
+
+    private final ServerSocketChannel listener;
+    private final Consumer<SocketChannel> onAccepted;
+    private final Supervisor.Sleeper sleeper;
+
+    Acceptor(ServerSocketChannel listener, Consumer<SocketChannel> onAccepted, Supervisor.Sleeper sleeper) {
+        this.listener = listener;
+        this.onAccepted = onAccepted;
+        this.sleeper = sleeper;
+    }
+
+    @Override
+    public void run() {
+        Duration backoff = null;
+        while (listener.isOpen()) {
+            SocketChannel channel;
+            try {
+                channel = listener.accept();
+            } catch (ClosedChannelException closed) {
+                return;
+            } catch (IOException e) {
+                if (!listener.isOpen()) {
+                    return;
+                }
+                if (isResourceExhaustion(e)) {
+                    if (backoff == null) {
+                        LOG.log(Level.WARNING, "cannot accept connections: " + e.getMessage()
+                                + "; backing off until resources free up (raise the limit with ulimit -n)");
+                        backoff = Supervisor.FIRST_BACKOFF;
+                    } else {
+                        backoff = backoff.multipliedBy(2).compareTo(Supervisor.MAX_BACKOFF) > 0
+                                ? Supervisor.MAX_BACKOFF : backoff.multipliedBy(2);
+                    }
+                    try {
+                        sleeper.sleep(backoff);
+                    } catch (InterruptedException interrupted) {
+                        return;
+                    }
+                } else {
+                    LOG.log(Level.DEBUG, "accept failed for one connection: " + e);
+                }
+                continue;
+            }
+            if (backoff != null) {
+                LOG.log(Level.INFO, "accepting connections again");
+                backoff = null;
+            }
+            onAccepted.accept(channel);
+        }
+    }
+
+    static boolean isResourceExhaustion(IOException e) {
+        String message = String.valueOf(e.getMessage());
+        return message.contains("Too many open files") || message.contains("No buffer space")
+                || message.contains("Cannot allocate memory");
+    }
+}

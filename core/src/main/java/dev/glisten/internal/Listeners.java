@@ -1,0 +1,112 @@
+package dev.glisten.internal;
+
+import dev.glisten.socket.SocketOptions;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnknownHostException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+
+/** Opens listen sockets and configures accepted ones, for the server and the low-level API alike. */
+public final class Listeners {
+
+    private Listeners() { }
+
+    /**
+     * Opens a blocking listen socket on {@code port} with {@code options}.
+     *
+     * @throws IOException whose message names the address and the cause; a {@link BindException}
+     *     when binding fails, an {@link UnknownHostException} when the name does not resolve
+     */
+    public static ServerSocketChannel listen(int port, SocketOptions options) throws IOException {
+        String where = options.bindAddress() + ":" + port;
+        InetAddress address;
+        try {
+            address = BindAddresses.resolve(options.bindAddress(), options.ipv6());
+        } catch (UnknownHostException e) {
+            throw withCause(new UnknownHostException("cannot listen on " + where
+                    + ": the host name does not resolve to an address (" + e.getMessage() + ")"), e);
+        }
+        where = hostAndPort(new InetSocketAddress(address, port));
+        ServerSocketChannel channel = null;
+        try {
+            // An IPv4 address gets an IPv4 socket, so the bound address reads 0.0.0.0, not ::ffff:0.0.0.0.
+            channel = ServerSocketChannel.open(address instanceof Inet4Address
+                    ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
+            channel.setOption(StandardSocketOptions.SO_REUSEADDR, options.reuseAddress());
+            channel.bind(new InetSocketAddress(address, port), options.backlog());
+            return channel;
+        } catch (BindException e) {
+            close(channel);
+            throw withCause(new BindException("cannot listen on " + where + ": " + e.getMessage()
+                    + hint(e.getMessage())), e);
+        } catch (IOException | UnsupportedOperationException e) {
+            close(channel);
+            throw new IOException("cannot listen on " + where + ": " + e, e);
+        }
+    }
+
+    /** Applies the per-connection options to a socket fresh from {@code accept}. */
+    public static void configureAccepted(SocketChannel channel, SocketOptions options) throws IOException {
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, options.noDelay());
+        if (options.keepAlive()) {
+            channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+        }
+        if (options.linger().isPresent()) {
+            channel.setOption(StandardSocketOptions.SO_LINGER, (int) options.linger().get().getSeconds());
+        }
+        if (options.receiveBufferSize() > 0) {
+            channel.setOption(StandardSocketOptions.SO_RCVBUF, options.receiveBufferSize());
+        }
+        if (options.sendBufferSize() > 0) {
+            channel.setOption(StandardSocketOptions.SO_SNDBUF, options.sendBufferSize());
+        }
+    }
+
+    /** {@code host:port}, with brackets around IPv6 hosts. */
+    public static String hostAndPort(InetSocketAddress address) {
+        InetAddress host = address.getAddress();
+        String text = host == null ? address.getHostString() : host.getHostAddress();
+        int zone = text.indexOf('%');
+        if (host != null && !(host instanceof Inet4Address)) {
+            text = "[" + (zone >= 0 ? text.substring(0, zone) : text) + "]";
+        }
+        return text + ":" + address.getPort();
+    }
+
+    private static String hint(String message) {
+        if (message == null) {
+            return "";
+        }
+        if (message.contains("in use")) {
+            return " (another process is listening on this port; choose another port, or 0 for any free one)";
+        }
+        if (message.contains("assign requested address")) {
+            return " (the address is not one of this machine's; use 0.0.0.0, :: or a local address)";
+        }
+        if (message.contains("Permission denied")) {
+            return " (ports below 1024 need privileges)";
+        }
+        return "";
+    }
+
+    private static <E extends IOException> E withCause(E exception, Throwable cause) {
+        exception.initCause(cause);
+        return exception;
+    }
+
+    private static void close(ServerSocketChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // Nothing was bound; the bind error is the one worth reporting.
+            }
+        }
+    }
+}

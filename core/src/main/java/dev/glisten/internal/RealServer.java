@@ -1,0 +1,187 @@
+package dev.glisten.internal;
+
+import dev.glisten.CloseReason;
+import dev.glisten.Server;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** The engine behind {@link Server}: listener, acceptor pool, connections and their shutdown. */
+public final class RealServer<S, M> implements Server {
+
+    private static final System.Logger LOG = System.getLogger("dev.glisten");
+    private static final Duration ACCEPTOR_JOIN_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration AFTER_INTERRUPT_TIMEOUT = Duration.ofSeconds(1);
+
+    private final ServerConfig<S, M> config;
+    private final ServerSocketChannel listener;
+    private final InetSocketAddress address;
+    private final Threads threads;
+    private final Set<ConnectionProcess<S, M>> connections = ConcurrentHashMap.newKeySet();
+    private final List<Thread> acceptors = new ArrayList<>();
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private Thread watchdog;
+
+    private RealServer(ServerConfig<S, M> config, ServerSocketChannel listener) throws IOException {
+        this.config = config;
+        this.listener = listener;
+        this.address = (InetSocketAddress) listener.getLocalAddress();
+        this.threads = new Threads(String.valueOf(address.getPort()));
+    }
+
+    /** Binds, starts the acceptors and the watchdog, and returns the running server. */
+    public static <S, M> Server start(ServerConfig<S, M> config) throws IOException {
+        ServerSocketChannel listener = Listeners.listen(config.port(), config.socketOptions());
+        RealServer<S, M> server;
+        try {
+            server = new RealServer<>(config, listener);
+        } catch (IOException | RuntimeException e) {
+            listener.close();
+            throw e;
+        }
+        server.startThreads();
+        LOG.log(Level.INFO, () -> "glisten listening on " + Listeners.hostAndPort(server.address)
+                + " with " + config.acceptors() + " acceptors");
+        return server;
+    }
+
+    private void startThreads() {
+        watchdog = threads.startWatchdog(new Watchdog(connections, config.sendTimeout(), this::isRunning));
+        for (int i = 0; i < config.acceptors(); i++) {
+            String name = "acceptor " + i + " of " + Listeners.hostAndPort(address);
+            Acceptor acceptor = new Acceptor(listener, this::accepted, Thread::sleep);
+            acceptors.add(threads.startAcceptor(
+                    () -> Supervisor.supervise(name, acceptor, this::isRunning, Thread::sleep)));
+        }
+    }
+
+    /** Runs on an acceptor: registers the connection, then starts its thread. */
+    private void accepted(SocketChannel channel) {
+        ConnectionProcess<S, M> process;
+        try {
+            process = new ConnectionProcess<>(this, new TcpTransport(channel));
+        } catch (IOException e) {
+            closeQuietly(channel);
+            LOG.log(Level.DEBUG, () -> "dropped a connection that failed before it started: " + e);
+            return;
+        }
+        connections.add(process);
+        if (stopping.get()) {
+            process.closeWith(new CloseReason.ServerStopped());
+        }
+        try {
+            threads.startConnection(process::run);
+        } catch (RuntimeException | Error e) {
+            // Out of memory for another thread: refuse this client, keep the acceptor.
+            connections.remove(process);
+            closeQuietly(channel);
+            throw e;
+        }
+    }
+
+    void connectionEnded(ConnectionProcess<S, M> process) {
+        connections.remove(process);
+    }
+
+    ServerConfig<S, M> config() {
+        return config;
+    }
+
+    Threads threads() {
+        return threads;
+    }
+
+    @Override
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    @Override
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return !stopping.get();
+    }
+
+    @Override
+    public void stop() {
+        if (!stopping.compareAndSet(false, true)) {
+            awaitTerminationFromStop();
+            return;
+        }
+        Thread self = Thread.currentThread();
+        try {
+            // Listener first: from here on the kernel refuses new clients instead of queueing them.
+            closeQuietly(listener);
+            for (Thread acceptor : acceptors) {
+                acceptor.join(ACCEPTOR_JOIN_TIMEOUT);
+            }
+            for (ConnectionProcess<S, M> connection : connections) {
+                connection.closeWith(new CloseReason.ServerStopped());
+            }
+            watchdog.interrupt();
+            if (!threads.awaitAll(config.stopTimeout(), self)) {
+                LOG.log(Level.WARNING, () -> threads.aliveExcept(self) + " connection threads still busy "
+                        + config.stopTimeout() + " after their sockets were closed; interrupting them");
+                threads.interruptAll(self);
+                if (!threads.awaitAll(AFTER_INTERRUPT_TIMEOUT, self)) {
+                    LOG.log(Level.WARNING, () -> threads.aliveExcept(self)
+                            + " threads ignored the interrupt; the server is stopped without them");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            terminated.countDown();
+            LOG.log(Level.INFO, () -> "glisten stopped listening on " + Listeners.hostAndPort(address));
+        }
+    }
+
+    private void awaitTerminationFromStop() {
+        // A handler calling stop() must not wait for its own connection to end.
+        if (!(Thread.currentThread().isVirtual() && Thread.currentThread().getName().startsWith("glisten-"))) {
+            try {
+                terminated.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    @Override
+    public void awaitTermination() throws InterruptedException {
+        terminated.await();
+    }
+
+    @Override
+    public String toString() {
+        return "Server[" + Listeners.hostAndPort(address) + ", " + connections.size() + " connections"
+                + (isRunning() ? "" : ", stopped") + "]";
+    }
+
+    private static void closeQuietly(java.io.Closeable closeable) {
+        try {
+            closeable.close();
+        } catch (IOException ignored) {
+            // Closing to release the descriptor; there is nobody to report a failed close to.
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package dev.glisten.internal;
+
+import dev.glisten.Handler;
+import dev.glisten.OnClose;
+import dev.glisten.OnInit;
+import dev.glisten.socket.SocketOptions;
+import java.time.Duration;
+
+/**
+ * Everything a server was built with, already validated by {@link dev.glisten.Server.Builder}.
+ *
+ * @param <S> the per-connection state
+ * @param <M> the type of user messages
+ */
+public record ServerConfig<S, M>(
+        OnInit<S, M> onInit,
+        Handler<S, M> handler,
+        OnClose<S, M> onClose,
+        SocketOptions socketOptions,
+        int port,
+        int acceptors,
+        int readBufferSize,
+        Duration sendTimeout,
+        Duration stopTimeout) {
+}

@@ -1,0 +1,121 @@
+package dev.glisten.internal;
+
+import dev.glisten.socket.SocketOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+
+/** A {@link Transport} over a blocking {@link SocketChannel}. */
+public final class TcpTransport implements Transport {
+
+    private final SocketChannel channel;
+    // Read once: after close the channel no longer reports its addresses, and onClose wants them.
+    private final SocketAddress localAddress;
+    private final SocketAddress peerAddress;
+    private InputStream timedInput;
+
+    public TcpTransport(SocketChannel channel) throws IOException {
+        this.channel = channel;
+        this.localAddress = channel.getLocalAddress();
+        this.peerAddress = channel.getRemoteAddress();
+    }
+
+    @Override
+    public void configure(SocketOptions options) throws IOException {
+        Listeners.configureAccepted(channel, options);
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        return channel.read(dst);
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long timeoutMillis) throws IOException {
+        // A channel has no read timeout; its socket adaptor has SO_TIMEOUT, which leaves the channel
+        // usable after a timeout and parks a virtual thread instead of pinning it.
+        if (timedInput == null) {
+            timedInput = channel.socket().getInputStream();
+        }
+        channel.socket().setSoTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, timeoutMillis)));
+        int n;
+        if (dst.hasArray()) {
+            n = timedInput.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
+            if (n > 0) {
+                dst.position(dst.position() + n);
+            }
+        } else {
+            byte[] bytes = new byte[dst.remaining()];
+            n = timedInput.read(bytes);
+            if (n > 0) {
+                dst.put(bytes, 0, n);
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public void write(ByteBuffer src) throws IOException {
+        // A blocking channel may still return after a partial write.
+        while (src.hasRemaining()) {
+            channel.write(src);
+        }
+    }
+
+    @Override
+    public void write(ByteBuffer[] srcs) throws IOException {
+        int last = srcs.length - 1;
+        while (last >= 0 && !srcs[last].hasRemaining()) {
+            last--;
+        }
+        int first = 0;
+        while (first <= last) {
+            channel.write(srcs, first, last - first + 1);
+            while (first <= last && !srcs[first].hasRemaining()) {
+                first++;
+            }
+        }
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        channel.shutdownOutput();
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // The descriptor is released even when close reports an error (close(2)); nothing to retry.
+        }
+    }
+
+    @Override
+    public boolean isOpen() {
+        return channel.isOpen();
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return localAddress;
+    }
+
+    @Override
+    public SocketAddress peerAddress() {
+        return peerAddress;
+    }
+
+    @Override
+    public <T> void setOption(SocketOption<T> option, T value) throws IOException {
+        channel.setOption(option, value);
+    }
+
+    @Override
+    public <T> T getOption(SocketOption<T> option) throws IOException {
+        return channel.getOption(option);
+    }
+}

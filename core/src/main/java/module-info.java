@@ -1,0 +1,9 @@
+/**
+ * glisten for Java: TCP servers in which every connection is a lightweight process with its own
+ * state. Start with {@link dev.glisten.Server}; {@link dev.glisten.socket} is the low-level
+ * listen/accept/receive/send layer.
+ */
+module dev.glisten {
+    exports dev.glisten;
+    exports dev.glisten.socket;
+}
