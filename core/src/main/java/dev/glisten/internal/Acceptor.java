@@ -6,6 +6,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -26,11 +27,15 @@ final class Acceptor implements Runnable {
     private final ServerSocketChannel listener;
     private final Consumer<SocketChannel> onAccepted;
     private final Supervisor.Sleeper sleeper;
+    /** Shared by the acceptors of one listener, so a burst is logged once, not once per acceptor. */
+    private final AtomicBoolean exhausted;
 
-    Acceptor(ServerSocketChannel listener, Consumer<SocketChannel> onAccepted, Supervisor.Sleeper sleeper) {
+    Acceptor(ServerSocketChannel listener, Consumer<SocketChannel> onAccepted, Supervisor.Sleeper sleeper,
+            AtomicBoolean exhausted) {
         this.listener = listener;
         this.onAccepted = onAccepted;
         this.sleeper = sleeper;
+        this.exhausted = exhausted;
     }
 
     @Override
@@ -48,8 +53,10 @@ final class Acceptor implements Runnable {
                 }
                 if (isResourceExhaustion(e)) {
                     if (backoff == null) {
-                        LOG.log(Level.WARNING, "cannot accept connections: " + e.getMessage()
-                                + "; backing off until resources free up (raise the limit with ulimit -n)");
+                        if (exhausted.compareAndSet(false, true)) {
+                            LOG.log(Level.WARNING, "cannot accept connections: " + e.getMessage()
+                                    + "; backing off until resources free up (raise the limit with ulimit -n)");
+                        }
                         backoff = Supervisor.FIRST_BACKOFF;
                     } else {
                         backoff = backoff.multipliedBy(2).compareTo(Supervisor.MAX_BACKOFF) > 0
@@ -65,9 +72,9 @@ final class Acceptor implements Runnable {
                 }
                 continue;
             }
-            if (backoff != null) {
+            backoff = null;
+            if (exhausted.get() && exhausted.compareAndSet(true, false)) {
                 LOG.log(Level.INFO, "accepting connections again");
-                backoff = null;
             }
             onAccepted.accept(channel);
         }

@@ -14,6 +14,7 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -39,6 +40,18 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private static final Object NULL_MESSAGE = new Object();
     private static final VarHandle CLOSE_CAUSE;
     private static final VarHandle DRAIN_SCHEDULED;
+
+    // The reasons without data are shared, and every reason class is loaded with this class: when the
+    // process runs out of file descriptors, loading a class from a directory classpath fails, and the
+    // path that closes a connection (and frees its descriptor) must not depend on it.
+    static final CloseReason PEER_CLOSED = new CloseReason.PeerClosed();
+    static final CloseReason STOPPED = new CloseReason.Stopped();
+    static final CloseReason CLOSED_LOCALLY = new CloseReason.ClosedLocally();
+    static final CloseReason SERVER_STOPPED = new CloseReason.ServerStopped();
+    private static final List<Class<?>> PRELOADED = List.of(CloseReason.StoppedAbnormally.class,
+            CloseReason.HandlerFailed.class, CloseReason.InitFailed.class, CloseReason.SocketError.class,
+            CloseReason.SendFailed.class, CloseReason.SendTimedOut.class, Message.Packet.class,
+            Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class);
 
     static {
         try {
@@ -77,6 +90,23 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
     /** The body of the connection's own thread. */
     void run() {
+        try {
+            serve();
+        } catch (Throwable unexpected) {
+            // Not the handler's (that is caught where it is called): a fault of ours or of the JVM.
+            LOG.log(Level.ERROR, () -> "connection from " + peerAddress() + " failed", unexpected);
+            finish(new CloseReason.SocketError(new IOException("connection failed: " + unexpected, unexpected)));
+        } finally {
+            if (open) {
+                // Even finishing failed: at least give back the descriptor and the registry entry.
+                open = false;
+                transport.close();
+                server.connectionEnded(this);
+            }
+        }
+    }
+
+    private void serve() {
         try {
             transport.configure(config.socketOptions());
         } catch (IOException e) {
@@ -117,7 +147,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                 return;
             }
             if (read < 0) {
-                finish(new CloseReason.PeerClosed());
+                finish(PEER_CLOSED);
                 return;
             }
             if (read == 0) {
@@ -188,7 +218,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             return true;
         }
         if (next instanceof Next.Stop<S>) {
-            finishLocked(new CloseReason.Stopped());
+            finishLocked(STOPPED);
         } else if (next instanceof Next.StopAbnormal<S> abnormal) {
             LOG.log(Level.DEBUG, () -> "connection from " + peerAddress() + " stopped: " + abnormal.reason());
             finishLocked(new CloseReason.StoppedAbnormally(abnormal.reason()));
@@ -331,7 +361,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
     @Override
     public void close() {
-        closeWith(new CloseReason.ClosedLocally());
+        closeWith(CLOSED_LOCALLY);
     }
 
     @Override

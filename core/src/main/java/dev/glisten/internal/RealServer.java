@@ -1,6 +1,5 @@
 package dev.glisten.internal;
 
-import dev.glisten.CloseReason;
 import dev.glisten.Server;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -57,9 +56,10 @@ public final class RealServer<S, M> implements Server {
 
     private void startThreads() {
         watchdog = threads.startWatchdog(new Watchdog(connections, config.sendTimeout(), this::isRunning));
+        AtomicBoolean exhausted = new AtomicBoolean();
         for (int i = 0; i < config.acceptors(); i++) {
             String name = "acceptor " + i + " of " + Listeners.hostAndPort(address);
-            Acceptor acceptor = new Acceptor(listener, this::accepted, Thread::sleep);
+            Acceptor acceptor = new Acceptor(listener, this::accepted, Thread::sleep, exhausted);
             acceptors.add(threads.startAcceptor(
                     () -> Supervisor.supervise(name, acceptor, this::isRunning, Thread::sleep)));
         }
@@ -77,7 +77,7 @@ public final class RealServer<S, M> implements Server {
         }
         connections.add(process);
         if (stopping.get()) {
-            process.closeWith(new CloseReason.ServerStopped());
+            process.closeWith(ConnectionProcess.SERVER_STOPPED);
         }
         try {
             threads.startConnection(process::run);
@@ -130,7 +130,7 @@ public final class RealServer<S, M> implements Server {
                 acceptor.join(ACCEPTOR_JOIN_TIMEOUT);
             }
             for (ConnectionProcess<S, M> connection : connections) {
-                connection.closeWith(new CloseReason.ServerStopped());
+                connection.closeWith(ConnectionProcess.SERVER_STOPPED);
             }
             watchdog.interrupt();
             if (!threads.awaitAll(config.stopTimeout(), self)) {

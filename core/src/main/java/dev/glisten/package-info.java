@@ -1,0 +1,44 @@
+/**
+ * TCP servers in which every connection is a lightweight process with its own state, in the model
+ * of Gleam's glisten, Elixir's ThousandIsland and Erlang's Ranch, on virtual threads.
+ *
+ * <h2>A server in ten lines</h2>
+ * <pre>{@code
+ * try (Server server = Server.<Void, Void>builder(connection -> null, (state, message, connection) -> {
+ *             if (message instanceof Message.Packet<Void> packet) {
+ *                 connection.send(packet.bytes());
+ *             }
+ *             return Next.continueWith(state);
+ *         }).start(3000)) {
+ *     server.awaitTermination();
+ * }
+ * }</pre>
+ *
+ * <h2>The pieces</h2>
+ * <ul>
+ *   <li>{@link dev.glisten.Server} builds and runs a server; its builder holds every option with
+ *       its default.</li>
+ *   <li>{@link dev.glisten.OnInit} makes a connection's state; {@link dev.glisten.Handler} is the
+ *       loop {@code (state, message, connection) -> Next}; {@link dev.glisten.OnClose} runs once
+ *       when the connection ends, with a {@link dev.glisten.CloseReason}.</li>
+ *   <li>{@link dev.glisten.Message} is a {@link dev.glisten.Message.Packet} of bytes read from the
+ *       socket or a {@link dev.glisten.Message.User} value sent by another thread through the
+ *       connection's {@link dev.glisten.ConnectionHandle}.</li>
+ *   <li>{@link dev.glisten.Next} continues with a new state or stops.</li>
+ *   <li>{@link dev.glisten.Connection} sends bytes and gives the addresses and the handle.</li>
+ * </ul>
+ *
+ * <h2>The process tree</h2>
+ * <pre>
+ * Server
+ *  ├─ listen socket
+ *  ├─ acceptor 1..n        virtual threads, supervised: accept, start the connection, repeat
+ *  ├─ watchdog             closes connections whose send is stuck past the send timeout
+ *  └─ connection 1..m      one virtual thread each: onInit, then read → loop → read ..., then onClose
+ *       └─ mailbox thread  started only while user messages wait and the connection is reading
+ * </pre>
+ *
+ * <p>For sockets you manage yourself (listen, accept, receive, send, close), see
+ * {@link dev.glisten.socket}.
+ */
+package dev.glisten;
