@@ -97,8 +97,9 @@ public interface Server extends AutoCloseable {
     /**
      * Stops the server: closes the listen socket, then every connection, and waits (up to the stop
      * timeout, then interrupting the stragglers) until every connection's {@link OnClose} has run and
-     * every thread has ended. Safe to call more than once and from any thread, including a handler
-     * (which then does not wait for itself).
+     * every thread has ended. Safe to call more than once and from any thread. Called from a
+     * handler or {@link OnClose}, it starts stopping and returns at once, since that handler's own
+     * connection cannot end until it returns.
      */
     void stop();
 

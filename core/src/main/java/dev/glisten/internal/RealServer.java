@@ -118,14 +118,32 @@ public final class RealServer<S, M> implements Server {
 
     @Override
     public void stop() {
-        if (!stopping.compareAndSet(false, true)) {
-            awaitTerminationFromStop();
+        if (threads.isOwn(Thread.currentThread())) {
+            // Called from a handler (or onClose): its own connection cannot end, nor its mailbox
+            // thread get a turn, until it returns; so stop from another thread and return now.
+            if (isRunning()) {
+                threads.startStopper(this::stopAndWait);
+            }
             return;
         }
-        Thread self = Thread.currentThread();
+        stopAndWait();
+    }
+
+    private void stopAndWait() {
+        if (!stopping.compareAndSet(false, true)) {
+            try {
+                terminated.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return;
+        }
         try {
             // Listener first: from here on the kernel refuses new clients instead of queueing them.
             closeQuietly(listener);
+            for (Thread acceptor : acceptors) {
+                acceptor.interrupt();
+            }
             for (Thread acceptor : acceptors) {
                 acceptor.join(ACCEPTOR_JOIN_TIMEOUT);
             }
@@ -133,12 +151,12 @@ public final class RealServer<S, M> implements Server {
                 connection.closeWith(ConnectionProcess.SERVER_STOPPED);
             }
             watchdog.interrupt();
-            if (!threads.awaitAll(config.stopTimeout(), self)) {
-                LOG.log(Level.WARNING, () -> threads.aliveExcept(self) + " connection threads still busy "
+            if (!threads.awaitAll(config.stopTimeout())) {
+                LOG.log(Level.WARNING, () -> threads.alive() + " connection threads still busy "
                         + config.stopTimeout() + " after their sockets were closed; interrupting them");
-                threads.interruptAll(self);
-                if (!threads.awaitAll(AFTER_INTERRUPT_TIMEOUT, self)) {
-                    LOG.log(Level.WARNING, () -> threads.aliveExcept(self)
+                threads.interruptAll();
+                if (!threads.awaitAll(AFTER_INTERRUPT_TIMEOUT)) {
+                    LOG.log(Level.WARNING, () -> threads.alive()
                             + " threads ignored the interrupt; the server is stopped without them");
                 }
             }
@@ -147,17 +165,6 @@ public final class RealServer<S, M> implements Server {
         } finally {
             terminated.countDown();
             LOG.log(Level.INFO, () -> "glisten stopped listening on " + Listeners.hostAndPort(address));
-        }
-    }
-
-    private void awaitTerminationFromStop() {
-        // A handler calling stop() must not wait for its own connection to end.
-        if (!(Thread.currentThread().isVirtual() && Thread.currentThread().getName().startsWith("glisten-"))) {
-            try {
-                terminated.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 

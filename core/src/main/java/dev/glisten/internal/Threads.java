@@ -40,33 +40,41 @@ final class Threads {
         return start(Thread.ofVirtual().name(prefix + "watchdog"), body);
     }
 
-    /** Waits until every thread has ended or the timeout passes; returns whether all ended. */
-    boolean awaitAll(Duration timeout, Thread exempt) throws InterruptedException {
+    /**
+     * Starts the thread that stops the server on behalf of one of the server's own threads. It is
+     * not counted: stopping waits for every counted thread, and must not wait for itself.
+     */
+    void startStopper(Runnable body) {
+        Thread.ofVirtual().name(prefix + "stop").start(body);
+    }
+
+    /** Whether {@code thread} is one this server started and that is still running. */
+    boolean isOwn(Thread thread) {
+        return live.contains(thread);
+    }
+
+    /** Waits until every counted thread has ended or the timeout passes; returns whether all ended. */
+    boolean awaitAll(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         for (Thread thread : live) {
-            if (thread == exempt) {
-                continue;
-            }
             long left = deadline - System.nanoTime();
             if (left <= 0 || !thread.join(Duration.ofNanos(left))) {
-                return aliveExcept(exempt) == 0;
+                break;
             }
         }
-        return aliveExcept(exempt) == 0;
+        return alive() == 0;
     }
 
-    void interruptAll(Thread exempt) {
+    void interruptAll() {
         for (Thread thread : live) {
-            if (thread != exempt) {
-                thread.interrupt();
-            }
+            thread.interrupt();
         }
     }
 
-    int aliveExcept(Thread exempt) {
+    int alive() {
         int count = 0;
         for (Thread thread : live) {
-            if (thread != exempt && thread.isAlive()) {
+            if (thread.isAlive()) {
                 count++;
             }
         }
