@@ -68,15 +68,48 @@ public final class Listeners {
         }
     }
 
-    /** {@code host:port}, with brackets around IPv6 hosts. */
+    /** {@code host:port}, IPv6 hosts in brackets and in their short form ({@code [::1]:80}). */
     public static String hostAndPort(InetSocketAddress address) {
         InetAddress host = address.getAddress();
-        String text = host == null ? address.getHostString() : host.getHostAddress();
-        int zone = text.indexOf('%');
-        if (host != null && !(host instanceof Inet4Address)) {
-            text = "[" + (zone >= 0 ? text.substring(0, zone) : text) + "]";
+        if (host == null) {
+            return address.getHostString() + ":" + address.getPort();
         }
+        String text = host instanceof Inet4Address ? host.getHostAddress() : "[" + shortIpv6(host.getAddress()) + "]";
         return text + ":" + address.getPort();
+    }
+
+    /** The RFC 5952 text of an IPv6 address: lower-case hex, the longest run of zero groups as "::". */
+    static String shortIpv6(byte[] address) {
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((address[2 * i] & 0xff) << 8) | (address[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1;
+        int bestLength = 1; // a single zero group is not shortened
+        for (int i = 0; i < 8; ) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                text.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (text.length() > 0 && text.charAt(text.length() - 1) != ':') {
+                text.append(':');
+            }
+            text.append(Integer.toHexString(groups[i]));
+        }
+        return text.toString();
     }
 
     private static String hint(String message) {

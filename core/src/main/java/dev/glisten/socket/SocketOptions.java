@@ -80,47 +80,83 @@ public final class SocketOptions {
         return new Builder(this);
     }
 
-    /** @return the address to listen on, as given: an IP literal, {@code "localhost"} or a host name */
+    /**
+     * Returns the address to listen on, as given: an IP literal, {@code "localhost"} or a host name.
+     *
+     * @return the address to listen on, as given: an IP literal, {@code "localhost"} or a host name
+     */
     public String bindAddress() {
         return bindAddress;
     }
 
-    /** @return whether binding the IPv4 wildcard listens on the IPv6 wildcard (dual stack) instead */
+    /**
+     * Returns whether binding the IPv4 wildcard listens on the IPv6 wildcard (dual stack) instead.
+     *
+     * @return whether binding the IPv4 wildcard listens on the IPv6 wildcard (dual stack) instead
+     */
     public boolean ipv6() {
         return ipv6;
     }
 
-    /** @return the listen backlog */
+    /**
+     * Returns the listen backlog.
+     *
+     * @return the listen backlog
+     */
     public int backlog() {
         return backlog;
     }
 
-    /** @return whether {@code SO_REUSEADDR} is set on the listen socket */
+    /**
+     * Returns whether {@code SO_REUSEADDR} is set on the listen socket.
+     *
+     * @return whether {@code SO_REUSEADDR} is set on the listen socket
+     */
     public boolean reuseAddress() {
         return reuseAddress;
     }
 
-    /** @return whether {@code TCP_NODELAY} is set on accepted sockets */
+    /**
+     * Returns whether {@code TCP_NODELAY} is set on accepted sockets.
+     *
+     * @return whether {@code TCP_NODELAY} is set on accepted sockets
+     */
     public boolean noDelay() {
         return noDelay;
     }
 
-    /** @return whether {@code SO_KEEPALIVE} is set on accepted sockets */
+    /**
+     * Returns whether {@code SO_KEEPALIVE} is set on accepted sockets.
+     *
+     * @return whether {@code SO_KEEPALIVE} is set on accepted sockets
+     */
     public boolean keepAlive() {
         return keepAlive;
     }
 
-    /** @return the {@code SO_LINGER} time, or empty when lingering is off (the kernel's default) */
+    /**
+     * Returns the {@code SO_LINGER} time, or empty when lingering is off (the kernel's default).
+     *
+     * @return the {@code SO_LINGER} time, or empty when lingering is off (the kernel's default)
+     */
     public Optional<Duration> linger() {
         return Optional.ofNullable(linger);
     }
 
-    /** @return the {@code SO_RCVBUF} size in bytes, or 0 for the kernel's default */
+    /**
+     * Returns the {@code SO_RCVBUF} size in bytes, or 0 for the kernel's default.
+     *
+     * @return the {@code SO_RCVBUF} size in bytes, or 0 for the kernel's default
+     */
     public int receiveBufferSize() {
         return receiveBufferSize;
     }
 
-    /** @return the {@code SO_SNDBUF} size in bytes, or 0 for the kernel's default */
+    /**
+     * Returns the {@code SO_SNDBUF} size in bytes, or 0 for the kernel's default.
+     *
+     * @return the {@code SO_SNDBUF} size in bytes, or 0 for the kernel's default
+     */
     public int sendBufferSize() {
         return sendBufferSize;
     }

@@ -1,0 +1,235 @@
+package dev.glisten.socket;
+
+import dev.glisten.internal.Listeners;
+import dev.glisten.internal.TcpTransport;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A bound TCP listen socket: glisten's {@code tcp.listen} and {@code tcp.accept} for code that
+ * serves connections itself instead of through {@link dev.glisten.Server}.
+ *
+ * <pre>{@code
+ * try (ListenSocket listener = ListenSocket.listen(0)) {
+ *     int port = listener.port();          // the port the kernel chose
+ *     try (ClientSocket client = listener.accept()) {
+ *         client.send(client.receive(1024));
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>The {@link SocketOptions} given to {@link #listen(int, SocketOptions)} say where to listen and
+ * configure every socket {@link #accept()} returns ({@code noDelay}, {@code keepAlive},
+ * {@code linger}, buffer sizes).
+ *
+ * <p>Thread safety: any thread may call any method. Several threads may accept on one listen socket;
+ * each connection goes to exactly one of them. {@link #close()} may be called from any
+ * thread and wakes every thread blocked in an accept.
+ */
+public final class ListenSocket implements AutoCloseable {
+
+    private final ServerSocketChannel channel;
+    private final SocketOptions options;
+    // Read once: a closed channel no longer reports its address.
+    private final InetSocketAddress localAddress;
+    // Accepts take turns here rather than only on the channel's own lock, which has no timeout:
+    // behind an untimed accept, a timed one would otherwise wait past its deadline.
+    private final ReentrantLock acceptLock = new ReentrantLock();
+
+    private ListenSocket(ServerSocketChannel channel, SocketOptions options) throws IOException {
+        this.channel = channel;
+        this.options = options;
+        this.localAddress = (InetSocketAddress) channel.getLocalAddress();
+    }
+
+    /**
+     * Listens on {@code port} with {@link SocketOptions#defaults()}: every IPv4 address, backlog
+     * 1024, {@code SO_REUSEADDR}, {@code TCP_NODELAY} on accepted sockets.
+     *
+     * @param port 0 to 65535; 0 lets the kernel choose a free port, which {@link #port()} reports
+     * @return the listen socket; close it when done
+     * @throws IllegalArgumentException naming {@code port} when out of range
+     * @throws BindException when the port is in use or needs privileges; the message names the
+     *     address and port
+     * @throws IOException when the socket cannot be opened
+     */
+    public static ListenSocket listen(int port) throws IOException {
+        return listen(port, SocketOptions.defaults());
+    }
+
+    /**
+     * Listens on {@code port} at {@link SocketOptions#bindAddress()}, keeping {@code options} for
+     * every accepted socket.
+     *
+     * @param port 0 to 65535; 0 lets the kernel choose a free port, which {@link #port()} reports
+     * @param options where to listen and how to configure accepted sockets
+     * @return the listen socket; close it when done
+     * @throws IllegalArgumentException naming {@code port} when out of range
+     * @throws BindException when the port is in use, needs privileges, or the bind address is not
+     *     one of this machine's; the message names the address and port
+     * @throws UnknownHostException when the bind address is a host name that does not resolve
+     * @throws IOException when the socket cannot be opened
+     */
+    public static ListenSocket listen(int port, SocketOptions options) throws IOException {
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("port must be between 0 (any free port) and 65535, got " + port);
+        }
+        Objects.requireNonNull(options, "options");
+        ServerSocketChannel channel = Listeners.listen(port, options);
+        try {
+            return new ListenSocket(channel, options);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Waits for the next connection and returns it configured with this listen socket's
+     * {@link SocketOptions}. Blocks without limit; {@link #close()} from another thread ends the wait.
+     *
+     * <p>A failure while this listen socket is still {@linkplain #isOpen() open} concerns one
+     * connection only (such as a peer that reset before being configured) or is passing (such as
+     * too many open files, {@code EMFILE}): keep accepting, after a short pause for the latter.
+     *
+     * @return the accepted connection; close it when done
+     * @throws ClosedChannelException when this listen socket is closed;
+     *     {@link AsynchronousCloseException} when it is closed during the wait;
+     *     {@link java.nio.channels.ClosedByInterruptException} when the waiting thread is
+     *     interrupted, which closes this listen socket
+     * @throws IOException when accepting or configuring the connection fails
+     */
+    public ClientSocket accept() throws IOException {
+        ensureOpen();
+        acceptLock.lock();
+        SocketChannel accepted;
+        try {
+            accepted = channel.accept();
+        } catch (IOException e) {
+            throw ClientSocket.asChannelFailure(e, channel.isOpen());
+        } finally {
+            acceptLock.unlock();
+        }
+        return configured(accepted);
+    }
+
+    /**
+     * As {@link #accept()}, giving up when no connection arrives within {@code timeout}. The time
+     * counts from the call, including any wait for another thread's accept to end. A timeout leaves
+     * this listen socket usable: the next accept gets the next connection.
+     *
+     * @param timeout how long to wait; positive, at most {@link Integer#MAX_VALUE} milliseconds
+     *     (longer waits are shortened to that)
+     * @return the accepted connection; close it when done
+     * @throws IllegalArgumentException naming {@code timeout} unless positive
+     * @throws SocketTimeoutException when no connection arrived in time
+     * @throws java.io.InterruptedIOException (not a timeout) when the thread is interrupted while
+     *     waiting for another thread's accept; the interrupt status is kept
+     * @throws ClosedChannelException as for {@link #accept()}
+     * @throws IOException as for {@link #accept()}
+     */
+    public ClientSocket accept(Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + ClientSocket.positiveNanos(timeout);
+        ensureOpen();
+        if (!ClientSocket.lockBefore(acceptLock, deadline)) {
+            throw acceptTimedOut(timeout, null);
+        }
+        SocketChannel accepted;
+        try {
+            // A channel has no accept timeout; its socket adaptor has SO_TIMEOUT, which leaves the
+            // channel usable after a timeout and parks a virtual thread instead of pinning it.
+            channel.socket().setSoTimeout(ClientSocket.millisLeft(deadline));
+            accepted = channel.socket().accept().getChannel();
+        } catch (SocketTimeoutException e) {
+            throw acceptTimedOut(timeout, e);
+        } catch (IOException e) {
+            throw ClientSocket.asChannelFailure(e, channel.isOpen());
+        } finally {
+            acceptLock.unlock();
+        }
+        return configured(accepted);
+    }
+
+    /**
+     * The address this socket is bound to, with the port the kernel chose when 0 was asked for.
+     * Still answers after {@link #close()}.
+     *
+     * @return the bound address and port
+     */
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    /**
+     * The bound port, as {@code localAddress().getPort()}: give it to clients when you listened on 0.
+     *
+     * @return 1 to 65535
+     */
+    public int port() {
+        return localAddress.getPort();
+    }
+
+    /**
+     * Whether {@link #close()} has not been called yet (and no interrupted accept closed it).
+     *
+     * @return {@code true} until closed
+     */
+    public boolean isOpen() {
+        return channel.isOpen();
+    }
+
+    /**
+     * Stops listening and frees the port. Threads blocked in {@link #accept()} wake with
+     * {@link AsynchronousCloseException}; connections already accepted stay open. Idempotent; never
+     * throws.
+     */
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // The descriptor is released even when close reports an error (close(2)); nothing to retry.
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ListenSocket[" + Listeners.hostAndPort(localAddress) + (isOpen() ? "" : ", closed") + "]";
+    }
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (!channel.isOpen()) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    private ClientSocket configured(SocketChannel accepted) throws IOException {
+        try {
+            TcpTransport transport = new TcpTransport(accepted);
+            transport.configure(options);
+            return new ClientSocket(transport);
+        } catch (IOException | RuntimeException e) {
+            accepted.close();
+            throw e;
+        }
+    }
+
+    private SocketTimeoutException acceptTimedOut(Duration timeout, SocketTimeoutException cause) {
+        SocketTimeoutException timedOut = new SocketTimeoutException("no connection to accept on "
+                + Listeners.hostAndPort(localAddress) + " within " + timeout);
+        if (cause != null) {
+            timedOut.initCause(cause);
+        }
+        return timedOut;
+    }
+}
