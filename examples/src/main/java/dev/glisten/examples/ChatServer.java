@@ -1,0 +1,112 @@
+package dev.glisten.examples;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.glisten.CloseReason;
+import dev.glisten.Connection;
+import dev.glisten.ConnectionHandle;
+import dev.glisten.Message;
+import dev.glisten.Next;
+import dev.glisten.Server;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A chat room, as glisten's "managing connected clients" example: every line a client sends goes
+ * to every other connected client.
+ *
+ * <p>The room is a concurrent set of {@link ConnectionHandle}s: {@link dev.glisten.OnInit} adds the
+ * new connection's handle, {@link dev.glisten.OnClose} removes it. A connection's state is the
+ * start of a line whose {@code "\n"} has not arrived yet, since TCP may split a line across
+ * packets or put several in one. Each complete line is sent to the other handles as a
+ * {@link Message.User}, and a connection that receives one writes it to its own socket: each
+ * connection's socket is written only by its own loop, and a slow reader holds up nobody else.
+ *
+ * <p>A line may be at most 64 KiB long; a client that sends a longer one is disconnected.
+ *
+ * <p>A new client is first greeted with one line starting {@code "welcome"}; from then on it
+ * receives every line the others send. Try it: {@code java -jar examples/target/glisten-examples.jar
+ * chat}, then {@code nc localhost 3000} in two terminals.
+ */
+public final class ChatServer {
+
+    private static final byte NEWLINE = '\n';
+    // Without a bound, a client that never sends a newline would grow its state until memory runs out.
+    private static final int LONGEST_LINE = 64 * 1024;
+
+    private final Set<ConnectionHandle<String>> room = ConcurrentHashMap.newKeySet();
+
+    private ChatServer() { }
+
+    /**
+     * Starts a chat server with an empty room.
+     *
+     * @param bindAddress the local address to listen on, such as {@code "0.0.0.0"} or {@code "::1"}
+     * @param port the TCP port, 0 for any free one (see {@link Server#port()})
+     * @return the running server; {@link Server#stop()} closes it and every connection
+     * @throws IOException if it cannot listen on that address and port
+     */
+    public static Server start(String bindAddress, int port) throws IOException {
+        ChatServer chat = new ChatServer();
+        return Server.builder(chat::join, chat::handle)
+                .onClose(chat::leave)
+                .bind(bindAddress)
+                .start(port);
+    }
+
+    private byte[] join(Connection<String> connection) throws IOException {
+        room.add(connection.handle());
+        // Sent after joining, so a client that has read it knows it will see every later line.
+        connection.send(("welcome: " + (room.size() - 1) + " others here\n").getBytes(UTF_8));
+        return new byte[0];
+    }
+
+    private Next<byte[]> handle(byte[] unfinishedLine, Message<String> message, Connection<String> connection)
+            throws IOException {
+        return switch (message) {
+            case Message.Packet<String> packet -> {
+                byte[] rest = broadcastCompleteLines(concat(unfinishedLine, packet.bytes()), connection.handle());
+                yield rest.length > LONGEST_LINE
+                        ? Next.stopAbnormal("line longer than " + LONGEST_LINE + " bytes")
+                        : Next.continueWith(rest);
+            }
+            case Message.User<String> line -> {
+                connection.send(line.message().getBytes(UTF_8));
+                yield Next.continueWith(unfinishedLine);
+            }
+        };
+    }
+
+    private void leave(byte[] unfinishedLine, CloseReason reason, Connection<String> connection) {
+        room.remove(connection.handle());
+    }
+
+    /** Sends every {@code "\n"}-terminated line in {@code bytes} to the others; returns the rest. */
+    private byte[] broadcastCompleteLines(byte[] bytes, ConnectionHandle<String> sender) {
+        int lineStart = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == NEWLINE) {
+                // Only whole lines are decoded, so a UTF-8 character split across packets stays whole.
+                broadcast(new String(bytes, lineStart, i + 1 - lineStart, UTF_8), sender);
+                lineStart = i + 1;
+            }
+        }
+        return Arrays.copyOfRange(bytes, lineStart, bytes.length);
+    }
+
+    private void broadcast(String line, ConnectionHandle<String> sender) {
+        for (ConnectionHandle<String> member : room) {
+            if (member != sender) {
+                member.send(line);
+            }
+        }
+    }
+
+    private static byte[] concat(byte[] first, byte[] second) {
+        byte[] both = Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, both, first.length, second.length);
+        return both;
+    }
+}

@@ -1,0 +1,188 @@
+package dev.glisten.examples;
+
+import dev.glisten.socket.SocketOptions;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Parses {@link Main}'s arguments: one example name and any options, in any order.
+ *
+ * <p>Every option is one entry of {@link #OPTIONS}: its flag, the name of its value (none for a
+ * switch), its help text and how it sets a {@link Settings} field. A new option is that entry, the
+ * field with its default, and a component of {@link Run}; cross-option checks belong in
+ * {@link Settings#run()}. Usage text is generated from the same table.
+ */
+final class CommandLine {
+
+    static final String PROGRAM = "glisten-examples";
+    static final int DEFAULT_PORT = 3000;
+    static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
+
+    private static final List<Option> OPTIONS = List.of(
+            new Option("--port", "N",
+                    "TCP port to listen on; 0 lets the system pick a free one (default " + DEFAULT_PORT + ")",
+                    (settings, value) -> settings.port = port(value)),
+            new Option("--bind", "ADDRESS",
+                    "address to listen on (default " + DEFAULT_BIND_ADDRESS + ", every IPv4 address);"
+                            + " :: for every address, 127.0.0.1 or ::1 for loopback only",
+                    (settings, value) -> settings.bindAddress = bindAddress(value)));
+
+    private static final Option HELP = new Option("--help", null, "print this help and exit", (settings, value) -> { });
+
+    private CommandLine() { }
+
+    /** What the arguments ask for. */
+    sealed interface Parsed permits Run, Help { }
+
+    /**
+     * Run an example until stopped.
+     *
+     * @param example which one
+     * @param port the TCP port, 0 for any free one
+     * @param bindAddress the local address to listen on
+     */
+    record Run(Example example, int port, String bindAddress) implements Parsed { }
+
+    /** Print the usage and exit. */
+    record Help() implements Parsed { }
+
+    /** An argument that cannot be used; the message names it and says why, in one line. */
+    static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Reads the arguments.
+     *
+     * @param args as given to {@code main}
+     * @return what to do
+     * @throws UsageException naming the first argument that is unknown, misses its value or has a
+     *     bad one, or when no example or more than one is named
+     */
+    static Parsed parse(List<String> args) throws UsageException {
+        if (args.contains(HELP.flag()) || args.contains("-h")) {
+            return new Help();
+        }
+        Settings settings = new Settings();
+        for (Iterator<String> remaining = args.iterator(); remaining.hasNext(); ) {
+            String argument = remaining.next();
+            if (argument.startsWith("-")) {
+                applyOption(argument, remaining, settings);
+            } else if (settings.example == null) {
+                settings.example = Example.named(argument).orElseThrow(() -> new UsageException(
+                        "unknown example \"" + argument + "\": choose " + exampleChoices(" or ")));
+            } else {
+                throw new UsageException("unexpected argument \"" + argument + "\" after the example "
+                        + settings.example.command());
+            }
+        }
+        return settings.run();
+    }
+
+    /** The help text, ending with a newline. */
+    static String usage() {
+        StringBuilder usage = new StringBuilder()
+                .append("Usage: java -jar glisten-examples.jar <").append(exampleChoices("|")).append("> [options]\n\n")
+                .append("Runs a glisten example server until Ctrl-C or SIGTERM. Once it listens it prints\n")
+                .append("\"listening on HOST:PORT\" on standard output; logs go to standard error.\n\n")
+                .append("Examples:\n");
+        for (Example example : Example.values()) {
+            usage.append(String.format("  %-10s %s\n", example.command(), example.description()));
+        }
+        usage.append("\nOptions:\n");
+        for (Option option : OPTIONS) {
+            usage.append(option.usageLine());
+        }
+        return usage.append(HELP.usageLine()).toString();
+    }
+
+    private static void applyOption(String argument, Iterator<String> remaining, Settings settings)
+            throws UsageException {
+        int equals = argument.indexOf('=');
+        String flag = equals > 0 ? argument.substring(0, equals) : argument;
+        Option option = OPTIONS.stream().filter(o -> o.flag().equals(flag)).findFirst()
+                .orElseThrow(() -> new UsageException("unknown option " + flag));
+        String value = null;
+        if (option.takesValue()) {
+            if (equals > 0) {
+                value = argument.substring(equals + 1);
+            } else if (remaining.hasNext()) {
+                value = remaining.next();
+            } else {
+                throw new UsageException(flag + " needs a value: " + flag + " " + option.valueName());
+            }
+        } else if (equals > 0) {
+            throw new UsageException(flag + " takes no value, got \"" + argument + "\"");
+        }
+        option.setter().set(settings, value);
+    }
+
+    private static int port(String value) throws UsageException {
+        try {
+            int port = Integer.parseInt(value);
+            if (port >= 0 && port <= 65_535) {
+                return port;
+            }
+        } catch (NumberFormatException notANumber) {
+            // Reported below, with the range.
+        }
+        throw new UsageException("--port must be a whole number from 0 to 65535, got \"" + value + "\"");
+    }
+
+    private static String bindAddress(String value) throws UsageException {
+        try {
+            // The library's own check, so the command line accepts exactly what the server does.
+            return SocketOptions.builder().bindAddress(value).build().bindAddress();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--bind: " + e.getMessage());
+        }
+    }
+
+    private static String exampleChoices(String separator) {
+        return Arrays.stream(Example.values()).map(Example::command).collect(Collectors.joining(separator));
+    }
+
+    /** The options as they are read, starting from the defaults. */
+    private static final class Settings {
+        Example example;
+        int port = DEFAULT_PORT;
+        String bindAddress = DEFAULT_BIND_ADDRESS;
+
+        Run run() throws UsageException {
+            if (example == null) {
+                throw new UsageException("no example given: choose " + exampleChoices(", "));
+            }
+            return new Run(example, port, bindAddress);
+        }
+    }
+
+    @FunctionalInterface
+    private interface Setter {
+        void set(Settings settings, String value) throws UsageException;
+    }
+
+    /**
+     * One command-line option.
+     *
+     * @param flag such as {@code --port}
+     * @param valueName the placeholder of its value in the usage, {@code null} for a switch
+     * @param description one line of help, stating the default
+     * @param setter stores the (checked) value
+     */
+    private record Option(String flag, String valueName, String description, Setter setter) {
+        boolean takesValue() {
+            return valueName != null;
+        }
+
+        String usageLine() {
+            String synopsis = takesValue() ? flag + " " + valueName : flag;
+            return String.format("  %-16s %s\n", synopsis, description);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.glisten.examples;
+
+import dev.glisten.Message;
+import dev.glisten.Next;
+import dev.glisten.Server;
+import java.io.IOException;
+
+/**
+ * The smallest glisten server: every {@link Message.Packet} is sent straight back to its
+ * connection. Connections need no state, and nobody sends them {@link Message.User} messages, so
+ * both type parameters are {@link Void}.
+ *
+ * <p>Try it: {@code java -jar examples/target/glisten-examples.jar echo}, then
+ * {@code nc localhost 3000}.
+ */
+public final class EchoServer {
+
+    private EchoServer() { }
+
+    /**
+     * Starts an echo server.
+     *
+     * @param bindAddress the local address to listen on, such as {@code "0.0.0.0"} or {@code "::1"}
+     * @param port the TCP port, 0 for any free one (see {@link Server#port()})
+     * @return the running server; {@link Server#stop()} closes it and every connection
+     * @throws IOException if it cannot listen on that address and port
+     */
+    public static Server start(String bindAddress, int port) throws IOException {
+        return Server.<Void, Void>builder(connection -> null, (state, message, connection) -> {
+            if (message instanceof Message.Packet<Void> packet) {
+                connection.send(packet.bytes());
+            }
+            return Next.continueWith(state);
+        }).bind(bindAddress).start(port);
+    }
+}

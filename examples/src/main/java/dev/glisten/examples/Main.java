@@ -1,0 +1,116 @@
+package dev.glisten.examples;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * Runs one example from the command line:
+ * {@code java -jar examples/target/glisten-examples.jar <echo|chat|lowlevel> [--port N] [--bind ADDRESS]}
+ * (defaults: port 3000, every IPv4 address).
+ *
+ * <p>The contract scripts and tests rely on:
+ * <ul>
+ *   <li>once listening, exactly one line on standard output, {@code listening on HOST:PORT}, with
+ *       the real port (useful with {@code --port 0}) and IPv6 hosts in brackets; everything else,
+ *       logs included, goes to standard error;</li>
+ *   <li>SIGINT or SIGTERM stops the server, closing every connection, and the process exits;</li>
+ *   <li>exit status 2 for bad arguments (one line naming the argument, then the usage, on standard
+ *       error), 1 when the server cannot listen.</li>
+ * </ul>
+ *
+ * <p>The runnable jar starts here through {@link Launcher}, which finds a Java 21 or newer first
+ * when the {@code java} on the path is older.
+ */
+public final class Main {
+
+    private static final int EXIT_FAILURE = 1;
+    // As getopt-based tools and the shell's builtins do for misuse.
+    private static final int EXIT_USAGE = 2;
+
+    private Main() { }
+
+    /**
+     * Parses the arguments, starts the example, and serves until the JVM is told to stop.
+     *
+     * @param args the example name and options; {@code --help} lists them
+     * @throws InterruptedException if the main thread is interrupted while serving
+     */
+    public static void main(String[] args) throws InterruptedException {
+        CommandLine.Parsed parsed;
+        try {
+            parsed = CommandLine.parse(List.of(args));
+        } catch (CommandLine.UsageException e) {
+            System.err.println(CommandLine.PROGRAM + ": " + e.getMessage());
+            System.err.print(CommandLine.usage());
+            System.exit(EXIT_USAGE);
+            return;
+        }
+        switch (parsed) {
+            case CommandLine.Help help -> System.out.print(CommandLine.usage());
+            case CommandLine.Run run -> serve(run);
+        }
+    }
+
+    private static void serve(CommandLine.Run run) throws InterruptedException {
+        Example.Running running;
+        try {
+            running = run.example().start(run.bindAddress(), run.port());
+        } catch (IOException e) {
+            System.err.println(CommandLine.PROGRAM + ": " + e.getMessage());
+            System.exit(EXIT_FAILURE);
+            return;
+        }
+        // Registered before the line is printed: whoever reads the line may signal at once.
+        Runtime.getRuntime().addShutdownHook(new Thread(running.stop(), "stop-" + run.example().command()));
+        System.out.println("listening on " + hostAndPort(running.address()));
+        System.out.flush();
+        running.termination().await();
+    }
+
+    /**
+     * {@code host:port} as a URL authority: IPv6 hosts bracketed and in the shortest form of
+     * RFC 5952, so {@code [::1]:3000}, never {@code [0:0:0:0:0:0:0:1]:3000}.
+     */
+    static String hostAndPort(InetSocketAddress address) {
+        if (address.getAddress() instanceof Inet6Address ipv6) {
+            return "[" + rfc5952(ipv6.getAddress()) + "]:" + address.getPort();
+        }
+        String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
+        return host + ":" + address.getPort();
+    }
+
+    private static String rfc5952(byte[] bytes) {
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((bytes[2 * i] & 0xff) << 8) | (bytes[2 * i + 1] & 0xff);
+        }
+        // Section 4.2: "::" replaces the longest run of two or more zero groups, the first on a tie.
+        int runStart = -1;
+        int runLength = 1;
+        for (int i = 0; i < 8; i++) {
+            int length = 0;
+            while (i + length < 8 && groups[i + length] == 0) {
+                length++;
+            }
+            if (length > runLength) {
+                runStart = i;
+                runLength = length;
+            }
+        }
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == runStart) {
+                text.append("::");
+                i += runLength - 1;
+            } else {
+                if (text.length() > 0 && text.charAt(text.length() - 1) != ':') {
+                    text.append(':');
+                }
+                text.append(Integer.toHexString(groups[i]));
+            }
+        }
+        return text.toString();
+    }
+}

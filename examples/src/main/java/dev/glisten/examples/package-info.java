@@ -1,0 +1,19 @@
+/**
+ * Small servers written against glisten's public API, each runnable from the command line
+ * ({@link dev.glisten.examples.Main}) or started in-process on any address and port:
+ *
+ * <ul>
+ *   <li>{@link dev.glisten.examples.EchoServer}: the ten-line server; every packet goes straight
+ *       back. Start here.</li>
+ *   <li>{@link dev.glisten.examples.ChatServer}: connections that talk to each other through their
+ *       {@link dev.glisten.ConnectionHandle}s, with per-connection state (the unfinished line).</li>
+ *   <li>{@link dev.glisten.examples.LowLevelEcho}: the echo again on
+ *       {@link dev.glisten.socket.ListenSocket} and {@link dev.glisten.socket.ClientSocket}, for code
+ *       that manages its own sockets.</li>
+ * </ul>
+ *
+ * <p>This package is the module {@code dev.glisten.examples}, which requires {@code dev.glisten}
+ * like any application would: it cannot reach the library's internals, so nothing here depends on
+ * more than the exported API.
+ */
+package dev.glisten.examples;

@@ -1,0 +1,126 @@
+package dev.glisten.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The runnable jar's command-line contract, on the java that runs the tests (21 or newer). */
+class MainIT {
+
+    /** What a process killed by SIGTERM reports: 128 + 15. */
+    private static final int TERMINATED = 143;
+
+    @TempDir
+    Path output;
+
+    private JarProcess jar;
+
+    @AfterEach
+    void kill() {
+        if (jar != null) {
+            jar.close();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"echo", "chat", "lowlevel"})
+    void servesOnTheAnnouncedPortUntilSigterm(String example) throws Exception {
+        jar = start(example, "--port", "0", "--bind", "127.0.0.1");
+        int port = jar.awaitListening("127.0.0.1");
+
+        try (TestClient connected = talkTo(example, port)) {
+            assertThat(jar.terminate()).isIn(0, TERMINATED);
+            connected.assertClosedByServer();
+        }
+
+        assertThat(jar.stdout()).isEqualTo("listening on 127.0.0.1:" + port + "\n");
+        JarProcess.assertNothingListensOn(port);
+    }
+
+    @Test
+    void announcesAnIpv6AddressInBrackets() throws Exception {
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress("::1", 0));
+        } catch (IOException | IllegalArgumentException noIpv6) {
+            assumeTrue(false, "no IPv6 loopback on this machine: " + noIpv6);
+        }
+        jar = start("echo", "--port", "0", "--bind", "::1");
+
+        int port = jar.awaitListening("[::1]");
+
+        assertThat(port).isPositive();
+    }
+
+    @Test
+    void anUnknownOptionExitsWith2NamingIt() throws Exception {
+        jar = start("echo", "--bogus");
+
+        assertThat(jar.awaitExit()).isEqualTo(2);
+        assertThat(jar.stderr().lines().findFirst()).hasValue("glisten-examples: unknown option --bogus");
+        assertThat(jar.stderr()).contains("Usage: java -jar glisten-examples.jar");
+        assertThat(jar.stdout()).isEmpty();
+    }
+
+    @Test
+    void aBadValueExitsWith2NamingTheOptionAndValue() throws Exception {
+        jar = start("chat", "--port", "99999");
+
+        assertThat(jar.awaitExit()).isEqualTo(2);
+        assertThat(jar.stderr().lines().findFirst()).hasValueSatisfying(
+                line -> assertThat(line).contains("--port", "\"99999\""));
+    }
+
+    @Test
+    void helpPrintsTheUsageAndExits0() throws Exception {
+        jar = start("--help");
+
+        assertThat(jar.awaitExit()).isZero();
+        assertThat(jar.stdout()).startsWith("Usage: java -jar glisten-examples.jar <echo|chat|lowlevel>");
+    }
+
+    @Test
+    void aPortInUseExitsWith1SayingSo() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            jar = start("echo", "--port", String.valueOf(taken.getLocalPort()), "--bind", "127.0.0.1");
+
+            assertThat(jar.awaitExit()).isEqualTo(1);
+            assertThat(jar.stderr()).contains("cannot listen on 127.0.0.1:" + taken.getLocalPort());
+        }
+    }
+
+    private JarProcess start(String... args) throws Exception {
+        return JarProcess.start(JarProcess.testJava(), environment -> { }, output, args);
+    }
+
+    /** Checks the example answers like itself; returns a client still connected. */
+    static TestClient talkTo(String example, int port) throws Exception {
+        TestClient client = TestClient.connect(port);
+        try {
+            if (example.equals("chat")) {
+                assertThat(client.receiveLine()).startsWith("welcome");
+                try (TestClient other = TestClient.connect(port)) {
+                    assertThat(other.receiveLine()).startsWith("welcome");
+                    other.send("hi there\n");
+                    assertThat(client.receiveLine()).isEqualTo("hi there\n");
+                }
+            } else {
+                client.send("ping\n");
+                assertThat(client.receiveLine()).isEqualTo("ping\n");
+            }
+            return client;
+        } catch (Exception | AssertionError e) {
+            client.close();
+            throw e;
+        }
+    }
+}
