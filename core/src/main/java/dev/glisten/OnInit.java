@@ -4,7 +4,7 @@ package dev.glisten;
  * Makes a connection's initial state, on the connection's own thread, before any message.
  *
  * <p>This is the place to register the connection's {@link ConnectionHandle} somewhere other
- * threads can find it. {@link Message.User} messages sent while it runs are queued and delivered
+ * threads can find it, and to greet the peer: sending from here is allowed. {@link Message.User} messages sent while it runs are queued and delivered
  * after it returns. If it throws, the connection is closed with {@link CloseReason.InitFailed} and
  * {@link OnClose} runs with a {@code null} state.
  *

@@ -196,6 +196,13 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
     /** Runs the handler once; returns whether the connection is still open afterwards. */
     private boolean deliverLocked(Message<M> message) {
+        // A close recorded since the last call (from onInit, another thread or a stop) ends the
+        // connection here: a closed connection's loop gets no further call.
+        CloseReason closing = closeCause;
+        if (closing != null) {
+            finishLocked(closing);
+            return false;
+        }
         Next<S> next;
         try {
             next = config.handler().handle(state, message, this);
