@@ -1,0 +1,1 @@
+"""The benchmark harness behind benchmarks/bench; see docs/BENCHMARKS.md."""

@@ -1,0 +1,185 @@
+"""Runs one server at one point once: start it pinned, drive it with loadgen pinned elsewhere, measure."""
+import json
+import os
+import select
+import subprocess
+import time
+from dataclasses import dataclass
+
+from . import build
+from .servers import RunningServer, StartError
+
+# A run counts the client as saturated when loadgen used this share of its cores (getrusage), or
+# its core was this busy in /proc/stat (softirq included: on loopback the sender's core does much of
+# the receiver's TCP work).
+CLIENT_SATURATED_PROCESS_PERCENT = 90.0
+CLIENT_SATURATED_CORE_PERCENT = 95.0
+# Idle-memory point: time for the server to settle after the last connection before RSS is read.
+IDLE_SETTLE_S = 2.0
+
+
+@dataclass
+class Context:
+    java: str
+    java_version: int
+    server_cpu: int
+    client_cpu: int
+    client_threads: int
+    warmup_s: float
+    duration_s: float
+    bind: str
+    logs_dir: str
+    tls_files: tuple = None        # (cert.pem, key.pem) once generated
+    loadgen_tls: bool = False
+
+
+def loadgen():
+    return os.path.join(build.C_OUT, "loadgen")
+
+
+def cpu_ticks(cpus):
+    """(busy, total) ticks per CPU from /proc/stat, busy = user+nice+system+irq+softirq+steal."""
+    found = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            parts = line.split()
+            if parts[0].startswith("cpu") and parts[0] != "cpu" and int(parts[0][3:]) in cpus:
+                v = [int(x) for x in parts[1:9]]
+                busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+                found[int(parts[0][3:])] = (busy, busy + v[3] + v[4])
+    return found
+
+
+def background_busy(cpus, seconds=0.5):
+    """How busy each CPU is with nothing of ours running: other work skews every number."""
+    a = cpu_ticks(cpus)
+    time.sleep(seconds)
+    b = cpu_ticks(cpus)
+    return {cpu: round(100.0 * (b[cpu][0] - a[cpu][0]) / max(1, b[cpu][1] - a[cpu][1]), 1) for cpu in cpus}
+
+
+def derive(ctx, result, operations_key):
+    """The figures the report needs from one loadgen JSON line."""
+    stats = {s["cpu"]: s for s in result.get("cpu_stat", [])}
+    clk = result.get("clk_tck", 100)
+    ops = result.get(operations_key, 0)
+    server = stats.get(ctx.server_cpu, {"busy_ticks": 0, "total_ticks": 0})
+    client = stats.get(ctx.client_cpu, {"busy_ticks": 0, "total_ticks": 0})
+    client_core = 100.0 * client["busy_ticks"] / max(1, client["total_ticks"])
+    client_process = result.get("client_cpu", {}).get("percent", 0.0)
+    own = result.get("client_cpu", {})
+    return {
+        "server_cpu_us_per_op": (1e6 * server["busy_ticks"] / clk / ops) if ops else None,
+        # The server process's own CPU (no softirq, no other process on its core): a cross-check on a busy machine.
+        "server_process_cpu_us_per_op": (1e6 * result["pid_stat"]["cpu_ticks"] / clk / ops)
+                                        if ops and "pid_stat" in result else None,
+        # loadgen's own CPU per operation: it must stay well below the servers' for the numbers to mean anything.
+        "client_cpu_us_per_op": (1e6 * (own.get("user_s", 0) + own.get("sys_s", 0)) / ops) if ops else None,
+        "server_core_busy_percent": round(100.0 * server["busy_ticks"] / max(1, server["total_ticks"]), 1),
+        "client_core_busy_percent": round(client_core, 1),
+        "client_process_percent": client_process,
+        # loadgen is pinned to one core, so 100% is all it can get however many threads it runs.
+        "client_saturated": client_process >= CLIENT_SATURATED_PROCESS_PERCENT
+                            or client_core >= CLIENT_SATURATED_CORE_PERCENT,
+    }
+
+
+def _run_loadgen(ctx, args, timeout):
+    command = ["taskset", "-c", str(ctx.client_cpu), loadgen(), *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else None
+    return command, done.returncode, result, done.stderr.strip()
+
+
+def run(ctx, point, server, round_no):
+    """One measurement; returns a JSON-able record (status ok or failed, with the reason)."""
+    record = {"point": point.name, "kind": point.kind, "server": server.name, "round": round_no,
+              "background_busy_percent": background_busy([ctx.server_cpu, ctx.client_cpu])}
+    log_path = os.path.join(ctx.logs_dir, f"{point.name}-{server.name}-r{round_no}.log")
+    tls = ctx.tls_files if point.kind == "tls" else None
+    running = RunningServer(server, server.command(ctx.java, ctx.java_version, ctx.bind, tls), ctx.server_cpu, log_path)
+    record["server_command"] = running.command
+    try:
+        running.start()
+        record["server_pid"] = running.pid
+        if point.kind in ("echo", "tls"):
+            _echo(ctx, point, running, record)
+        elif point.kind == "connect-rate":
+            _connect_rate(ctx, point, running, record)
+        else:
+            _idle(ctx, point, running, record)
+        if not running.alive():
+            raise StartError(f"the server died during the run: {running.tail()}")
+        record.setdefault("status", "ok")
+    except (StartError, subprocess.TimeoutExpired, OSError, ValueError) as e:
+        record["status"] = "failed"
+        record["reason"] = str(e)
+    finally:
+        running.stop()
+        record["server_exit"] = running.process.returncode if running.process else None
+    return record
+
+
+def _echo(ctx, point, running, record):
+    args = ["echo", "--host", ctx.bind, "--port", str(running.port), "-c", str(point.connections),
+            "-s", str(point.size), "-t", str(ctx.client_threads), "-w", str(ctx.warmup_s), "-d", str(ctx.duration_s),
+            "--cpu-stat", f"{ctx.server_cpu},{ctx.client_cpu}", "--pid-stat", str(running.pid)]
+    if point.kind == "tls":
+        args.append("--tls")
+    timeout = 120 + ctx.warmup_s + ctx.duration_s + point.connections / 100
+    command, code, result, stderr = _run_loadgen(ctx, args, timeout)
+    record.update(loadgen_command=command, loadgen_exit=code, loadgen_human=stderr, rss_kib_end=_rss(running))
+    if result is None or code == 2:
+        raise StartError(f"loadgen failed ({code}): {stderr}")
+    record["result"] = result
+    record["derived"] = derive(ctx, result, "round_trips")
+
+
+def _connect_rate(ctx, point, running, record):
+    args = ["connect-rate", "--host", ctx.bind, "--port", str(running.port), "-W", str(point.connections),
+            "-s", str(point.size), "-w", str(ctx.warmup_s), "-d", str(ctx.duration_s),
+            "--cpu-stat", f"{ctx.server_cpu},{ctx.client_cpu}", "--pid-stat", str(running.pid)]
+    command, code, result, stderr = _run_loadgen(ctx, args, 120 + ctx.warmup_s + ctx.duration_s)
+    record.update(loadgen_command=command, loadgen_exit=code, loadgen_human=stderr)
+    if result is None or code == 2:
+        raise StartError(f"loadgen failed ({code}): {stderr}")
+    record["result"] = result
+    record["derived"] = derive(ctx, result, "connections_done")
+
+
+def _idle(ctx, point, running, record):
+    # Warm the server first (class loading, JIT, first buffers) so its fixed costs are in the baseline.
+    _run_loadgen(ctx, ["echo", "--host", ctx.bind, "--port", str(running.port), "-c", "10", "-s", "64",
+                       "-w", "0", "-d", "1"], 60)
+    time.sleep(1.0)
+    before = running.rss_kib()
+    command = ["taskset", "-c", str(ctx.client_cpu), loadgen(), "idle", "--host", ctx.bind,
+               "--port", str(running.port), "-c", str(point.connections), "-s", str(point.size)]
+    holder = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([holder.stdout], [], [], 120 + point.connections / 100)
+        line = holder.stdout.readline() if ready else ""
+        if not line.startswith("{"):
+            raise StartError(f"loadgen idle did not get ready: {line.strip()} {holder.stderr.read() if holder.poll() is not None else ''}")
+        result = json.loads(line)
+        time.sleep(IDLE_SETTLE_S)
+        after = running.rss_kib()
+    finally:
+        holder.stdin.close()
+        try:
+            holder.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            holder.kill()
+            holder.wait()
+    opened = result.get("open", 0)
+    record.update(loadgen_command=command, loadgen_exit=holder.returncode, result=result,
+                  idle={"rss_before_kib": before, "rss_after_kib": after, "open": opened,
+                        "bytes_per_connection": (after - before) * 1024 / opened if opened else None})
+
+
+def _rss(running):
+    try:
+        return running.rss_kib()
+    except (OSError, StartError):
+        return None

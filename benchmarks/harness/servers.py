@@ -1,0 +1,147 @@
+"""The servers under test: how each is started, with which JVM flags, and how it is stopped."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+from . import build
+
+# ---------------------------------------------------------------------------------------------
+# JVM flags. Every JVM server gets JVM_COMMON_FLAGS (one heap size for all, so idle memory and GC
+# work compare); each row adds its own below. The glisten row's flags live in GLISTEN_JVM_FLAGS
+# only: that is the one place to tune them (jdk.virtualThreadScheduler.parallelism, jdk.readPollers,
+# GC choice, ...). Log every change and what it gave in docs/BENCHMARKS.md, "Tuning log".
+# ---------------------------------------------------------------------------------------------
+
+JVM_COMMON_FLAGS = [
+    "-Xms1g", "-Xmx1g",       # fixed heap, identical for every JVM server; no pre-touch, so RSS shows what is used
+    "-XX:+UseSerialGC",       # what the JVM picks by itself when pinned to one CPU; explicit so no row differs
+]
+
+# None yet: the JDK's defaults, which on the one CPU the server is pinned to mean one carrier thread
+# (jdk.virtualThreadScheduler.parallelism=1) and the default poller settings.
+GLISTEN_JVM_FLAGS = []
+
+# JDK 24+ restricts sun.misc.Unsafe memory access; Netty 4.2 falls back to slower paths without this.
+NETTY_JVM_FLAGS_JDK24 = ["--sun-misc-unsafe-memory-access=allow"]
+
+THREADS_JVM_FLAGS = []
+
+
+class Server:
+    """One row of the table: a name, how to start it, and whether it can serve TLS."""
+
+    def __init__(self, name, description, jar_name=None, extra_flags=(), tls=False, c_binary=None):
+        self.name = name
+        self.description = description
+        self.jar_name = jar_name
+        self.extra_flags = list(extra_flags)
+        self.tls = tls
+        self.c_binary = c_binary
+
+    @property
+    def jvm(self):
+        return self.jar_name is not None
+
+    def jvm_flags(self, java_version):
+        flags = list(JVM_COMMON_FLAGS) + list(self.extra_flags)
+        if self.jar_name and self.jar_name.startswith("netty") and java_version >= 24:
+            flags += NETTY_JVM_FLAGS_JDK24
+        return flags
+
+    def command(self, java, java_version, bind, tls_files=None):
+        if self.c_binary:
+            return [os.path.join(build.C_OUT, self.c_binary), "--port", "0", "--bind", bind]
+        command = [java, *self.jvm_flags(java_version), "-jar", build.JAR, self.jar_name, "--port", "0", "--bind", bind]
+        if tls_files:
+            command += ["--tls-cert", tls_files[0], "--tls-key", tls_files[1]]
+        return command
+
+
+SERVERS = {s.name: s for s in [
+    Server("c-epoll", "single-threaded C epoll echo (the machine's limit)", c_binary="echo_epoll"),
+    Server("glisten", "this library, README echo, virtual thread per connection", jar_name="glisten",
+           extra_flags=GLISTEN_JVM_FLAGS),
+    Server("netty-epoll", "Netty 4.2, native epoll, 1 boss + 1 worker event loop", jar_name="netty-epoll", tls=True),
+    Server("netty-nio", "Netty 4.2, NIO, 1 boss + 1 worker event loop", jar_name="netty-nio"),
+    Server("netty-epoll-2", "Netty 4.2, native epoll, 1 boss + 2 worker event loops", jar_name="netty-epoll-2"),
+    Server("threads", "platform thread per connection, blocking java.net.Socket", jar_name="threads",
+           extra_flags=THREADS_JVM_FLAGS),
+]}
+
+DEFAULT_ORDER = ["c-epoll", "glisten", "netty-epoll", "netty-nio", "netty-epoll-2", "threads"]
+BASELINE = "netty-epoll"
+LIMIT = "c-epoll"
+
+# Why a server has no TLS row yet; the TLS point lists these as "not run".
+NO_TLS_REASON = {
+    "glisten": "glisten has no TLS yet (add it to the TLS point once it does: Server(..., tls=True))",
+    "c-epoll": "the C reference server is plain TCP",
+}
+
+
+class StartError(Exception):
+    pass
+
+
+class RunningServer:
+    """A started server process, pinned to one CPU, with its output in a log file."""
+
+    def __init__(self, server, command, cpu, log_path):
+        self.server = server
+        self.command = ["taskset", "-c", str(cpu), *command]
+        self.log_path = log_path
+        self.process = None
+        self.port = None
+
+    def start(self, timeout=60):
+        log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        deadline = time.monotonic() + timeout
+        pattern = re.compile(rb"^listening on (\S+):(\d+)\s*$", re.M)
+        while time.monotonic() < deadline:
+            with open(self.log_path, "rb") as f:
+                found = pattern.search(f.read())
+            if found:
+                self.port = int(found.group(2))
+                return self
+            if self.process.poll() is not None:
+                raise StartError(f"{self.server.name} exited with {self.process.returncode} before listening: "
+                                 f"{self.tail()}")
+            time.sleep(0.05)
+        self.stop()
+        raise StartError(f"{self.server.name} did not print 'listening on' within {timeout} s: {self.tail()}")
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def rss_kib(self):
+        """VmRSS of the server process, in KiB (taskset execs the server, so the pid is the server's)."""
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise StartError(f"no VmRSS for pid {self.pid}")
+
+    def tail(self, lines=8):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return " | ".join(f.read().strip().splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,179 @@
+package dev.glisten.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.glisten.Message;
+import dev.glisten.Next;
+import dev.glisten.Server;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The CI smoke test of the benchmark tools: compiles the C load generator and echo server with gcc
+ * (no warning allowed), drives the C server and every Java server of the harness for a moment, and
+ * checks that a server which corrupts one byte is caught. The benchmark itself never runs in CI.
+ */
+class LoadgenSmokeTest {
+
+    private static final Path C_SOURCES = Path.of("src", "main", "c");
+    private static final Path OUT = Path.of("target", "smoke");
+    private static Path loadgen;
+    private static Path echoEpoll;
+
+    @BeforeAll
+    static void compile() throws Exception {
+        assumeTrue(run(List.of("gcc", "--version"), 10).exit() == 0, "gcc is not installed");
+        Files.createDirectories(OUT);
+        loadgen = gcc("loadgen", "-pthread");
+        echoEpoll = gcc("echo_epoll");
+    }
+
+    @Test
+    void echoesAgainstTheCServerWithEveryByteVerified() throws Exception {
+        Process server = new ProcessBuilder(echoEpoll.toString(), "--port", "0").redirectErrorStream(true).start();
+        try {
+            int port = awaitListening(server);
+            Result result = loadgen("echo", "--port", port, "-c", 4, "-s", 64, "-w", 0.2, "-d", 1, "--cpu-stat", 0);
+            assertThat(result.exit()).as(result.output()).isZero();
+            assertThat(result.json()).contains("\"verify\":true", "\"cpu_stat\":[{\"cpu\":0,");
+            assertThat(result.number("round_trips")).as(result.output()).isPositive();
+            assertThat(result.number("errors")).isZero();
+            assertThat(result.number("stalled_connections")).isZero();
+        } finally {
+            server.destroy();
+            server.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"glisten", "netty-epoll", "netty-nio", "netty-epoll-2", "threads"})
+    void everyJavaServerEchoes4KiBMessages(String name) throws Exception {
+        try (Main.EchoServer server = start(name)) {
+            Result result = loadgen("echo", "--port", server.address().getPort(), "-c", 4, "-s", 4096, "-w", 0.1, "-d", 0.4);
+            assertThat(result.exit()).as(result.output()).isZero();
+            assertThat(result.number("round_trips")).as(result.output()).isPositive();
+            assertThat(result.number("errors")).isZero();
+        }
+    }
+
+    @Test
+    void reportsAServerThatFlipsAByte() throws Exception {
+        try (Server corrupting = Server.<Void, Void>builder(connection -> null, (state, message, connection) -> {
+            if (message instanceof Message.Packet<Void> packet) {
+                byte[] bytes = packet.bytes();
+                bytes[bytes.length / 2] ^= 0x20;
+                connection.send(bytes);
+            }
+            return Next.continueWith(state);
+        }).bind("127.0.0.1").start(0)) {
+            Result result = loadgen("echo", "--port", corrupting.port(), "-c", 4, "-s", 64, "-w", 0, "-d", 0.5);
+            assertThat(result.exit()).as(result.output()).isEqualTo(1);
+            assertThat(result.number("errors")).isEqualTo(4);
+            assertThat(result.json()).contains("\"verify\":4").contains("of the echo is");
+        }
+    }
+
+    @Test
+    void measuresTheNewConnectionRateAndHoldsIdleConnections() throws Exception {
+        try (Main.EchoServer server = start("glisten")) {
+            int port = server.address().getPort();
+            Result rate = loadgen("connect-rate", "--port", port, "-W", 2, "-w", 0.1, "-d", 0.4);
+            assertThat(rate.exit()).as(rate.output()).isZero();
+            assertThat(rate.number("connections_done")).isPositive();
+
+            Process idle = new ProcessBuilder(loadgen.toString(), "idle", "--port", String.valueOf(port), "-c", "20").start();
+            BufferedReader out = new BufferedReader(new InputStreamReader(idle.getInputStream(), StandardCharsets.UTF_8));
+            String ready = out.readLine();
+            assertThat(ready).contains("\"event\":\"ready\"", "\"open\":20", "\"errors\":0");
+            idle.getOutputStream().close();
+            assertThat(idle.waitFor(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(idle.exitValue()).isZero();
+        }
+    }
+
+    private static Main.EchoServer start(String name) throws Exception {
+        Main.Options options = Main.Options.parse(List.of(name, "--port", "0"));
+        return switch (name) {
+            case "glisten" -> GlistenEcho.start(options);
+            case "netty-epoll" -> NettyEcho.start(options, NettyEcho.Transport.EPOLL, 1);
+            case "netty-epoll-2" -> NettyEcho.start(options, NettyEcho.Transport.EPOLL, 2);
+            case "netty-nio" -> NettyEcho.start(options, NettyEcho.Transport.NIO, 1);
+            case "threads" -> ThreadPerConnectionEcho.start(options);
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    private static Path gcc(String name, String... extra) throws Exception {
+        Path binary = OUT.resolve(name);
+        List<String> command = new ArrayList<>(List.of("gcc", "-O2", "-Wall", "-Wextra"));
+        command.addAll(List.of(extra));
+        command.addAll(List.of("-o", binary.toString(), C_SOURCES.resolve(name + ".c").toString()));
+        Result result = run(command, 60);
+        assertThat(result.exit()).as(result.output()).isZero();
+        assertThat(result.output()).as("gcc warnings").isBlank();
+        return binary;
+    }
+
+    private static int awaitListening(Process server) throws IOException {
+        BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+        String line = out.readLine();
+        Matcher m = Pattern.compile("listening on .*:(\\d+)").matcher(line == null ? "" : line);
+        assertThat(m.matches()).as("first line: " + line).isTrue();
+        return Integer.parseInt(m.group(1));
+    }
+
+    private static Result loadgen(Object... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(loadgen.toString()));
+        for (Object arg : args) {
+            command.add(String.valueOf(arg));
+        }
+        return run(command, 30);
+    }
+
+    private static Result run(List<String> command, int timeoutSeconds) throws Exception {
+        Process process;
+        try {
+            process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            return new Result(-1, e.toString());
+        }
+        try (OutputStream stdin = process.getOutputStream()) {
+            // loadgen reads nothing in these modes; closing stdin keeps it from waiting on a pipe.
+        }
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("timed out: " + command + "\n" + output);
+        }
+        return new Result(process.exitValue(), output);
+    }
+
+    /** A finished process: exit status and its stdout and stderr, interleaved. */
+    private record Result(int exit, String output) {
+
+        String json() {
+            return output.lines().filter(line -> line.startsWith("{")).reduce((a, b) -> b).orElse("");
+        }
+
+        double number(String field) {
+            Matcher m = Pattern.compile("\"" + field + "\":(-?[0-9.]+)").matcher(json());
+            assertThat(m.find()).as(field + " in " + output).isTrue();
+            return Double.parseDouble(m.group(1));
+        }
+    }
+}
