@@ -118,26 +118,29 @@ public final class RealServer<S, M> implements Server {
 
     @Override
     public void stop() {
+        // Decided here, not on the stopper thread: isRunning() is false as soon as stop() returns.
+        boolean first = stopping.compareAndSet(false, true);
         if (threads.isOwn(Thread.currentThread())) {
             // Called from a handler (or onClose): its own connection cannot end, nor its mailbox
             // thread get a turn, until it returns; so stop from another thread and return now.
-            if (isRunning()) {
-                threads.startStopper(this::stopAndWait);
+            if (first) {
+                threads.startStopper(this::shutDown);
             }
             return;
         }
-        stopAndWait();
+        if (first) {
+            shutDown();
+            return;
+        }
+        try {
+            terminated.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
-    private void stopAndWait() {
-        if (!stopping.compareAndSet(false, true)) {
-            try {
-                terminated.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return;
-        }
+    /** The work of the first {@link #stop()}: listener, then connections, then every thread. */
+    private void shutDown() {
         try {
             // Listener first: from here on the kernel refuses new clients instead of queueing them.
             closeQuietly(listener);

@@ -1,0 +1,143 @@
+package dev.glisten;
+
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.glisten.internal.RealServer;
+import dev.glisten.internal.ServerConfig;
+import dev.glisten.internal.Transport;
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.SocketOption;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+
+/** Waiting with deadlines, echo handlers, and what the tests observe of the process itself. */
+final class TestSupport {
+
+    static final Duration WAIT = Duration.ofSeconds(10);
+
+    private TestSupport() { }
+
+    /** A loop that sends every packet back and keeps its state. */
+    static <S, M> Handler<S, M> echo() {
+        return (state, message, connection) -> {
+            if (message instanceof Message.Packet<M> packet) {
+                connection.send(packet.bytes());
+            }
+            return Next.continueWith(state);
+        };
+    }
+
+    /** A server on 127.0.0.1, an ephemeral port, that echoes. */
+    static Server startEcho() throws IOException {
+        return Server.<Void, Void>builder(connection -> null, echo()).bind("127.0.0.1").start(0);
+    }
+
+    static void await(CountDownLatch latch, String what) throws InterruptedException {
+        if (!latch.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+            fail("timed out after " + WAIT + " waiting for " + what);
+        }
+    }
+
+    /** Polls {@code condition} every few milliseconds until it holds, failing after {@code within}. */
+    static void eventually(String what, Duration within, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                fail("timed out after " + within + " waiting until " + what);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+        }
+    }
+
+    static void eventually(String what, BooleanSupplier condition) {
+        eventually(what, WAIT, condition);
+    }
+
+    /** Skips the test when this machine has no IPv6 loopback. */
+    static void assumeIpv6Loopback() {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName("::1"))) {
+            Assumptions.assumeTrue(probe.isBound());
+        } catch (IOException e) {
+            Assumptions.abort("no IPv6 loopback here: " + e);
+        }
+    }
+
+    static InetSocketAddress loopback4(Server server) throws IOException {
+        return new InetSocketAddress(InetAddress.getByName("127.0.0.1"), server.port());
+    }
+
+    static InetSocketAddress loopback6(Server server) throws IOException {
+        return new InetSocketAddress(InetAddress.getByName("::1"), server.port());
+    }
+
+    /** How many file descriptors this process has open (Linux). */
+    static long openFileDescriptors() throws IOException {
+        Path fds = Path.of("/proc/self/fd");
+        Assumptions.assumeTrue(Files.isDirectory(fds), "needs /proc/self/fd (Linux)");
+        try (Stream<Path> list = Files.list(fds)) {
+            return list.count();
+        }
+    }
+
+    /**
+     * The names of every live thread, virtual ones included, from a JSON thread dump:
+     * {@link Thread#getAllStackTraces()} lists platform threads only. Called reflectively because
+     * the module under test reads {@code java.base} alone, and the test classes are patched into it
+     * (see core/pom.xml); core reflection needs no read edge.
+     */
+    static List<String> threadNames() throws Exception {
+        Class<?> beanType = Class.forName("com.sun.management.HotSpotDiagnosticMXBean");
+        Class<?> formatType = Class.forName("com.sun.management.HotSpotDiagnosticMXBean$ThreadDumpFormat");
+        Object bean = Class.forName("java.lang.management.ManagementFactory")
+                .getMethod("getPlatformMXBean", Class.class).invoke(null, beanType);
+        Object json = formatType.getMethod("valueOf", String.class).invoke(null, "JSON");
+        Path dir = Files.createTempDirectory("glisten-test-threads");
+        Path dump = dir.resolve("threads.json");
+        try {
+            Method dumpThreads = beanType.getMethod("dumpThreads", String.class, formatType);
+            dumpThreads.invoke(bean, dump.toAbsolutePath().toString(), json);
+            Matcher names = Pattern.compile("\"name\": \"([^\"]*)\"").matcher(Files.readString(dump));
+            return names.results().map(match -> match.group(1)).toList();
+        } finally {
+            Files.deleteIfExists(dump);
+            Files.delete(dir);
+        }
+    }
+
+    static List<String> glistenThreadNames() throws Exception {
+        return threadNames().stream().filter(name -> name.startsWith("glisten-")).toList();
+    }
+
+    /**
+     * The value of a socket option on a connection's accepted socket. The public API does not
+     * expose socket options, and a peer cannot observe TCP_NODELAY or SO_KEEPALIVE reliably; the
+     * test classes share the module, so they may look inside.
+     */
+    static <T> T acceptedSocketOption(Connection<?> connection, SocketOption<T> option) throws Exception {
+        Field transport = connection.getClass().getDeclaredField("transport");
+        transport.setAccessible(true);
+        return ((Transport) transport.get(connection)).getOption(option);
+    }
+
+    /** The configuration a server runs with: a default whose effect takes seconds to see is read here. */
+    static ServerConfig<?, ?> configOf(Server server) throws Exception {
+        Field config = RealServer.class.getDeclaredField("config");
+        config.setAccessible(true);
+        return (ServerConfig<?, ?>) config.get(server);
+    }
+}
