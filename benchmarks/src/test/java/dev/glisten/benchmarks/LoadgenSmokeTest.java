@@ -7,6 +7,7 @@ import dev.glisten.Message;
 import dev.glisten.Next;
 import dev.glisten.Server;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -146,21 +147,26 @@ class LoadgenSmokeTest {
     }
 
     private static Result run(List<String> command, int timeoutSeconds) throws Exception {
-        Process process;
+        // Output goes to a file, so waiting is bounded by the timeout even if the process hangs;
+        // stdin is empty, since loadgen reads nothing in these modes.
+        Path output = Files.createTempFile("loadgen-smoke", ".out");
         try {
-            process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            return new Result(-1, e.toString());
+            Process process;
+            try {
+                process = new ProcessBuilder(command).redirectErrorStream(true)
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                        .redirectOutput(output.toFile()).start();
+            } catch (IOException e) {
+                return new Result(-1, e.toString());
+            }
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                throw new AssertionError("timed out: " + command + "\n" + Files.readString(output));
+            }
+            return new Result(process.exitValue(), Files.readString(output));
+        } finally {
+            Files.deleteIfExists(output);
         }
-        try (OutputStream stdin = process.getOutputStream()) {
-            // loadgen reads nothing in these modes; closing stdin keeps it from waiting on a pipe.
-        }
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError("timed out: " + command + "\n" + output);
-        }
-        return new Result(process.exitValue(), output);
     }
 
     /** A finished process: exit status and its stdout and stderr, interleaved. */

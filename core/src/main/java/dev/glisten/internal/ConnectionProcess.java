@@ -298,28 +298,25 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
     @Override
     public void send(ByteBuffer buffer) throws IOException {
-        writeLock.lock();
-        try {
-            beginSend();
-            try {
-                transport.write(buffer);
-            } catch (IOException e) {
-                throw sendFailed(e);
-            } finally {
-                sendDeadline = 0;
-            }
-        } finally {
-            writeLock.unlock();
-        }
+        write(buffer, null);
     }
 
     @Override
     public void send(ByteBuffer... buffers) throws IOException {
+        write(null, buffers);
+    }
+
+    /** Writes {@code single}, or all of {@code gathered} in one gathering write, under the send timeout. */
+    private void write(ByteBuffer single, ByteBuffer[] gathered) throws IOException {
         writeLock.lock();
         try {
             beginSend();
             try {
-                transport.write(buffers);
+                if (gathered == null) {
+                    transport.write(single);
+                } else {
+                    transport.write(gathered);
+                }
             } catch (IOException e) {
                 throw sendFailed(e);
             } finally {

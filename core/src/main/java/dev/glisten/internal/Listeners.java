@@ -42,11 +42,11 @@ public final class Listeners {
             channel.bind(new InetSocketAddress(address, port), options.backlog());
             return channel;
         } catch (BindException e) {
-            close(channel);
+            Descriptors.release(channel);
             throw withCause(new BindException("cannot listen on " + where + ": " + e.getMessage()
                     + hint(e.getMessage())), e);
         } catch (IOException | UnsupportedOperationException e) {
-            close(channel);
+            Descriptors.release(channel);
             throw new IOException("cannot listen on " + where + ": " + e, e);
         }
     }
@@ -131,15 +131,5 @@ public final class Listeners {
     private static <E extends IOException> E withCause(E exception, Throwable cause) {
         exception.initCause(cause);
         return exception;
-    }
-
-    private static void close(ServerSocketChannel channel) {
-        if (channel != null) {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // Nothing was bound; the bind error is the one worth reporting.
-            }
-        }
     }
 }

@@ -71,7 +71,7 @@ public final class RealServer<S, M> implements Server {
         try {
             process = new ConnectionProcess<>(this, new TcpTransport(channel));
         } catch (IOException e) {
-            closeQuietly(channel);
+            Descriptors.release(channel);
             LOG.log(Level.DEBUG, () -> "dropped a connection that failed before it started: " + e);
             return;
         }
@@ -84,7 +84,7 @@ public final class RealServer<S, M> implements Server {
         } catch (RuntimeException | Error e) {
             // Out of memory for another thread: refuse this client, keep the acceptor.
             connections.remove(process);
-            closeQuietly(channel);
+            Descriptors.release(channel);
             throw e;
         }
     }
@@ -143,7 +143,7 @@ public final class RealServer<S, M> implements Server {
     private void shutDown() {
         try {
             // Listener first: from here on the kernel refuses new clients instead of queueing them.
-            closeQuietly(listener);
+            Descriptors.release(listener);
             for (Thread acceptor : acceptors) {
                 acceptor.interrupt();
             }
@@ -185,13 +185,5 @@ public final class RealServer<S, M> implements Server {
     public String toString() {
         return "Server[" + Listeners.hostAndPort(address) + ", " + connections.size() + " connections"
                 + (isRunning() ? "" : ", stopped") + "]";
-    }
-
-    private static void closeQuietly(java.io.Closeable closeable) {
-        try {
-            closeable.close();
-        } catch (IOException ignored) {
-            // Closing to release the descriptor; there is nobody to report a failed close to.
-        }
     }
 }

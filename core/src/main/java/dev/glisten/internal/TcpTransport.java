@@ -87,11 +87,7 @@ public final class TcpTransport implements Transport {
 
     @Override
     public void close() {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // The descriptor is released even when close reports an error (close(2)); nothing to retry.
-        }
+        Descriptors.release(channel);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.glisten.socket;
 
+import dev.glisten.internal.Descriptors;
 import dev.glisten.internal.Listeners;
 import dev.glisten.internal.TcpTransport;
 import java.io.IOException;
@@ -195,11 +196,7 @@ public final class ListenSocket implements AutoCloseable {
      */
     @Override
     public void close() {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // The descriptor is released even when close reports an error (close(2)); nothing to retry.
-        }
+        Descriptors.release(channel);
     }
 
     @Override
