@@ -43,7 +43,8 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
     // The reasons without data are shared, and every reason class is loaded with this class: when the
     // process runs out of file descriptors, loading a class from a directory classpath fails, and the
-    // path that closes a connection (and frees its descriptor) must not depend on it.
+    // path that closes a connection (and frees its descriptor) must not depend on it. A class added
+    // to that path belongs in PRELOADED too; AcceptorBackoffTest fails when one is missing.
     static final CloseReason PEER_CLOSED = new CloseReason.PeerClosed();
     static final CloseReason STOPPED = new CloseReason.Stopped();
     static final CloseReason CLOSED_LOCALLY = new CloseReason.ClosedLocally();
@@ -51,7 +52,8 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private static final List<Class<?>> PRELOADED = List.of(CloseReason.StoppedAbnormally.class,
             CloseReason.HandlerFailed.class, CloseReason.InitFailed.class, CloseReason.SocketError.class,
             CloseReason.SendFailed.class, CloseReason.SendTimedOut.class, Message.Packet.class,
-            Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class);
+            Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class,
+            Descriptors.class);
 
     static {
         try {
