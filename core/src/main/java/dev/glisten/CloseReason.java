@@ -34,7 +34,11 @@ public sealed interface CloseReason {
      * @param reason the reason it gave
      */
     record StoppedAbnormally(String reason) implements CloseReason {
-        /** @throws NullPointerException if {@code reason} is null */
+        /**
+         * Checks that {@code reason} is present.
+         *
+         * @throws NullPointerException if {@code reason} is null
+         */
         public StoppedAbnormally {
             Objects.requireNonNull(reason, "reason");
         }

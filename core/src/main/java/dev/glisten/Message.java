@@ -29,7 +29,11 @@ public sealed interface Message<M> permits Message.Packet, Message.User {
      */
     record Packet<M>(byte[] bytes) implements Message<M> {
 
-        /** @throws NullPointerException if {@code bytes} is null */
+        /**
+         * Checks that {@code bytes} is present.
+         *
+         * @throws NullPointerException if {@code bytes} is null
+         */
         public Packet {
             Objects.requireNonNull(bytes, "bytes");
         }

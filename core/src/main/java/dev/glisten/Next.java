@@ -70,7 +70,11 @@ public sealed interface Next<S> permits Next.Continue, Next.Stop, Next.StopAbnor
      * @param <S> the connection's state
      */
     record StopAbnormal<S>(String reason) implements Next<S> {
-        /** @throws NullPointerException if {@code reason} is null */
+        /**
+         * Checks that {@code reason} is present.
+         *
+         * @throws NullPointerException if {@code reason} is null
+         */
         public StopAbnormal {
             Objects.requireNonNull(reason, "reason");
         }
