@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.fail;
 
 import dev.glisten.internal.RealServer;
 import dev.glisten.internal.ServerConfig;
-import dev.glisten.internal.Transport;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -129,9 +128,13 @@ final class TestSupport {
      * test classes share the module, so they may look inside.
      */
     static <T> T acceptedSocketOption(Connection<?> connection, SocketOption<T> option) throws Exception {
-        Field transport = connection.getClass().getDeclaredField("transport");
-        transport.setAccessible(true);
-        return ((Transport) transport.get(connection)).getOption(option);
+        // The accepted channel sits inside the connection's WatchedSocket; options are not public API.
+        Field socketField = connection.getClass().getDeclaredField("socket");
+        socketField.setAccessible(true);
+        Object socket = socketField.get(connection);
+        Field channelField = socket.getClass().getDeclaredField("channel");
+        channelField.setAccessible(true);
+        return ((java.nio.channels.SocketChannel) channelField.get(socket)).getOption(option);
     }
 
     /** The configuration a server runs with: a default whose effect takes seconds to see is read here. */

@@ -13,38 +13,32 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 /**
- * One connection's process: its state, its mailbox, and the loop that feeds the handler.
+ * One connection's process: its state, its mailbox, and the loop that feeds the handler, all run
+ * by the connection's own thread. The thread reads whatever the socket has (without blocking),
+ * delivers it as a {@link Message.Packet}, delivers queued {@link Message.User} messages, and when
+ * there is nothing to do parks until its {@link SocketWatcher} sees bytes or a sender unparks it.
+ * So every handler call, {@code onInit} and {@code onClose} run on that one thread, one at a time.
  *
- * <p>Two kinds of thread call the handler. The connection's own thread reads from the socket and
- * delivers each {@link Message.Packet}; between packets it also empties the mailbox. While it is
- * blocked reading, a {@link Message.User} message starts a mailbox thread that delivers the queued
- * messages and ends. The {@code turn} lock makes their calls take turns and publishes the state
- * from one to the next. A blocked read cannot be woken except by closing the socket, which is why
- * user messages need that second thread.
- *
- * <p>Ending is decided once, under {@code turn}: {@link #finishLocked} marks the process ended,
- * closes the socket and runs {@code onClose}. Threads other than the two above (a server stopping,
- * a watchdog, a sender, {@link Connection#close()} from elsewhere) never call the handler: they
- * record their reason in {@code closeCause} and close the socket, which wakes the reading thread to
- * finish. The first recorded reason wins.
+ * <p>Other threads (a server stopping, a sender, {@link Connection#close()} from elsewhere) never
+ * call the handler: they record their reason in {@code closeCause}, close the socket and unpark the
+ * thread, which then runs {@code onClose}. The first reason recorded is the one reported.
  */
 final class ConnectionProcess<S, M> implements Connection<M> {
 
     private static final System.Logger LOG = System.getLogger("dev.glisten.connection");
     private static final Object NULL_MESSAGE = new Object();
     private static final VarHandle CLOSE_CAUSE;
-    private static final VarHandle DRAIN_SCHEDULED;
 
-    // The reasons without data are shared, and every reason class is loaded with this class: when the
-    // process runs out of file descriptors, loading a class from a directory classpath fails, and the
-    // path that closes a connection (and frees its descriptor) must not depend on it. A class added
-    // to that path belongs in PRELOADED too; AcceptorBackoffTest fails when one is missing.
+    // The reasons without data are shared, and every class on the path that closes a connection is
+    // loaded with this class: when the process runs out of file descriptors, loading a class from a
+    // directory classpath fails, and closing (which frees a descriptor) must not depend on it. A class
+    // added to that path belongs in PRELOADED too; AcceptorBackoffTest fails when one is missing.
     static final CloseReason PEER_CLOSED = new CloseReason.PeerClosed();
     static final CloseReason STOPPED = new CloseReason.Stopped();
     static final CloseReason CLOSED_LOCALLY = new CloseReason.ClosedLocally();
@@ -53,13 +47,11 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             CloseReason.HandlerFailed.class, CloseReason.InitFailed.class, CloseReason.SocketError.class,
             CloseReason.SendFailed.class, CloseReason.SendTimedOut.class, Message.Packet.class,
             Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class,
-            Descriptors.class);
+            Descriptors.class, WatchedSocket.class, ReadBuffers.class);
 
     static {
         try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            CLOSE_CAUSE = lookup.findVarHandle(ConnectionProcess.class, "closeCause", CloseReason.class);
-            DRAIN_SCHEDULED = lookup.findVarHandle(ConnectionProcess.class, "drainScheduled", boolean.class);
+            CLOSE_CAUSE = MethodHandles.lookup().findVarHandle(ConnectionProcess.class, "closeCause", CloseReason.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -67,27 +59,24 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
     private final RealServer<S, M> server;
     private final ServerConfig<S, M> config;
-    private final Transport transport;
+    private final WatchedSocket socket;
     private final Handle handle = new Handle();
-    private final ReentrantLock turn = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ConcurrentLinkedQueue<Object> mailbox = new ConcurrentLinkedQueue<>();
+    private final BooleanSupplier hasOtherWork = this::hasOtherWork;
 
-    // Guarded by turn.
+    // Confined to the connection's thread.
     private S state;
     private boolean initialized;
     private boolean ended;
 
     private volatile boolean open = true;
     private volatile CloseReason closeCause;
-    private volatile boolean drainScheduled;
-    /** When the send in progress must have finished (System.nanoTime), or 0 when none is. */
-    private volatile long sendDeadline;
 
-    ConnectionProcess(RealServer<S, M> server, Transport transport) {
+    ConnectionProcess(RealServer<S, M> server, WatchedSocket socket) {
         this.server = server;
         this.config = server.config();
-        this.transport = transport;
+        this.socket = socket;
     }
 
     /** The body of the connection's own thread. */
@@ -102,7 +91,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             if (open) {
                 // Even finishing failed: at least give back the descriptor and the registry entry.
                 open = false;
-                transport.close();
+                socket.close();
                 server.connectionEnded(this);
             }
         }
@@ -110,86 +99,72 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
     private void serve() {
         try {
-            transport.configure(config.socketOptions());
+            socket.start(config.socketOptions());
         } catch (IOException e) {
             finish(new CloseReason.SocketError(e));
             return;
         }
-        turn.lock();
-        try {
-            if (closeCause != null) {
-                finishLocked(closeCause);
-                return;
-            }
-            try {
-                state = config.onInit().init(this);
-                initialized = true;
-            } catch (Throwable e) {
-                LOG.log(Level.ERROR, () -> "onInit failed for the connection from " + peerAddress(), e);
-                finishLocked(new CloseReason.InitFailed(e));
-                return;
-            }
-            if (!drainMailboxLocked()) {
-                return;
-            }
-        } finally {
-            turn.unlock();
+        if (closeCause != null) {
+            finish(closeCause);
+            return;
         }
-        readLoop();
-    }
-
-    private void readLoop() {
-        ByteBuffer buffer = ByteBuffer.allocate(config.readBufferSize());
-        while (true) {
-            int read;
-            try {
-                read = transport.read(buffer);
-            } catch (IOException e) {
-                finish(new CloseReason.SocketError(e));
+        try {
+            state = config.onInit().init(this);
+            initialized = true;
+        } catch (Throwable e) {
+            LOG.log(Level.ERROR, () -> "onInit failed for the connection from " + peerAddress(), e);
+            finish(new CloseReason.InitFailed(e));
+            return;
+        }
+        ReadBuffers buffers = server.readBuffers();
+        boolean mayRead = true;
+        while (!ended) {
+            CloseReason cause = closeCause;
+            if (cause != null) {
+                finish(cause);
                 return;
             }
-            if (read < 0) {
-                finish(PEER_CLOSED);
+            if (!drainMailbox()) {
                 return;
             }
-            if (read == 0) {
-                continue;
-            }
-            Message<M> packet = new Message.Packet<>(Arrays.copyOf(buffer.array(), read));
-            buffer.clear();
-            turn.lock();
-            try {
-                if (ended || !deliverLocked(packet) || !drainMailboxLocked()) {
+            if (mayRead) {
+                byte[] bytes;
+                try {
+                    bytes = socket.read(buffers);
+                } catch (IOException e) {
+                    finish(new CloseReason.SocketError(e));
                     return;
                 }
-            } finally {
-                turn.unlock();
+                if (bytes == WatchedSocket.END_OF_STREAM) {
+                    finish(PEER_CLOSED);
+                    return;
+                }
+                if (bytes != null) {
+                    if (!deliver(new Message.Packet<>(bytes))) {
+                        return;
+                    }
+                    // A read that did not fill the buffer emptied the socket: wait for the watcher
+                    // instead of a read that would only fail with EAGAIN. A full one may have left more.
+                    mayRead = bytes.length == buffers.size();
+                    continue;
+                }
             }
+            socket.awaitReadable(hasOtherWork);
+            mayRead = true;
         }
     }
 
-    /** The body of a mailbox thread: delivers what is queued, then ends. */
-    private void drainMailbox() {
-        turn.lock();
-        try {
-            // Cleared before polling: a message queued after the last poll schedules a new drain.
-            drainScheduled = false;
-            if (initialized) {
-                drainMailboxLocked();
-            }
-            // Before onInit has returned the connection's own thread drains right after it.
-        } finally {
-            turn.unlock();
-        }
+    private boolean hasOtherWork() {
+        return closeCause != null || !mailbox.isEmpty();
     }
 
     /** Delivers every queued user message; returns whether the connection is still open. */
     @SuppressWarnings("unchecked")
-    private boolean drainMailboxLocked() {
+    private boolean drainMailbox() {
         Object queued;
         while (!ended && (queued = mailbox.poll()) != null) {
             M message = queued == NULL_MESSAGE ? null : (M) queued;
-            if (!deliverLocked(new Message.User<>(message))) {
+            if (!deliver(new Message.User<>(message))) {
                 return false;
             }
         }
@@ -197,12 +172,12 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     }
 
     /** Runs the handler once; returns whether the connection is still open afterwards. */
-    private boolean deliverLocked(Message<M> message) {
+    private boolean deliver(Message<M> message) {
         // A close recorded since the last call (from onInit, another thread or a stop) ends the
         // connection here: a closed connection's loop gets no further call.
         CloseReason closing = closeCause;
         if (closing != null) {
-            finishLocked(closing);
+            finish(closing);
             return false;
         }
         Next<S> next;
@@ -214,41 +189,33 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                 LOG.log(Level.ERROR, () -> "handler failed for the connection from " + peerAddress(), e);
                 cause = new CloseReason.HandlerFailed(e);
             }
-            finishLocked(cause);
+            finish(cause);
             return false;
         }
         if (next instanceof Next.Continue<S> continued) {
             state = continued.state();
             CloseReason cause = closeCause;
             if (cause != null) {
-                finishLocked(cause);
+                finish(cause);
                 return false;
             }
             return true;
         }
         if (next instanceof Next.Stop<S>) {
-            finishLocked(STOPPED);
+            finish(STOPPED);
         } else if (next instanceof Next.StopAbnormal<S> abnormal) {
             LOG.log(Level.DEBUG, () -> "connection from " + peerAddress() + " stopped: " + abnormal.reason());
-            finishLocked(new CloseReason.StoppedAbnormally(abnormal.reason()));
+            finish(new CloseReason.StoppedAbnormally(abnormal.reason()));
         } else {
             NullPointerException error = new NullPointerException("the handler returned null instead of a Next");
             LOG.log(Level.ERROR, () -> "handler failed for the connection from " + peerAddress(), error);
-            finishLocked(new CloseReason.HandlerFailed(error));
+            finish(new CloseReason.HandlerFailed(error));
         }
         return false;
     }
 
+    /** Ends the connection, on its own thread: closes the socket and runs onClose, once. */
     private void finish(CloseReason reason) {
-        turn.lock();
-        try {
-            finishLocked(reason);
-        } finally {
-            turn.unlock();
-        }
-    }
-
-    private void finishLocked(CloseReason reason) {
         if (ended) {
             return;
         }
@@ -256,7 +223,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
         open = false;
         CLOSE_CAUSE.compareAndSet(this, null, reason);
         CloseReason finalReason = closeCause;
-        transport.close();
+        socket.close();
         mailbox.clear();
         try {
             config.onClose().onClose(initialized ? state : null, finalReason, this);
@@ -269,26 +236,15 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     }
 
     /**
-     * Ends the connection from any thread: records why and closes the socket, which wakes the
-     * connection's thread to run {@code onClose}. The first reason recorded is the one reported.
+     * Ends the connection from any thread: records why, closes the socket (so a send in progress
+     * fails at once) and wakes the connection's thread to run {@code onClose}. The first reason
+     * recorded is the one reported.
      */
     void closeWith(CloseReason reason) {
         if (CLOSE_CAUSE.compareAndSet(this, null, reason)) {
-            transport.close();
+            socket.close();
+            socket.wakeOwner();
         }
-    }
-
-    /** Called by the watchdog: closes the connection if a send has been blocked past its deadline. */
-    void checkSendDeadline(long now) {
-        long deadline = sendDeadline;
-        if (deadline != 0 && now - deadline > 0) {
-            LOG.log(Level.DEBUG, () -> "send to " + peerAddress() + " timed out after " + config.sendTimeout());
-            closeWith(new CloseReason.SendTimedOut(config.sendTimeout()));
-        }
-    }
-
-    ConnectionHandle<M> handleForServer() {
-        return handle;
     }
 
     // --- Connection ---
@@ -312,42 +268,26 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private void write(ByteBuffer single, ByteBuffer[] gathered) throws IOException {
         writeLock.lock();
         try {
-            beginSend();
+            CloseReason cause = closeCause;
+            if (cause != null || !open) {
+                throw new SocketException("the connection is closed (" + (cause == null ? "ended" : cause) + ")");
+            }
+            boolean written;
             try {
-                if (gathered == null) {
-                    transport.write(single);
-                } else {
-                    transport.write(gathered);
-                }
+                written = socket.write(single, gathered, System.nanoTime() + config.sendTimeout().toNanos());
             } catch (IOException e) {
-                throw sendFailed(e);
-            } finally {
-                sendDeadline = 0;
+                closeWith(new CloseReason.SendFailed(e));
+                throw e;
+            }
+            if (!written) {
+                LOG.log(Level.DEBUG, () -> "send to " + peerAddress() + " timed out after " + config.sendTimeout());
+                closeWith(new CloseReason.SendTimedOut(config.sendTimeout()));
+                throw new SocketTimeoutException("send did not complete within the send timeout of "
+                        + config.sendTimeout() + " (the peer is not reading); the connection is closed");
             }
         } finally {
             writeLock.unlock();
         }
-    }
-
-    private void beginSend() throws IOException {
-        CloseReason cause = closeCause;
-        if (cause != null || !open) {
-            throw new SocketException("the connection is closed (" + (cause == null ? "ended" : cause) + ")");
-        }
-        // Never 0, which means "no send in progress".
-        sendDeadline = (System.nanoTime() + config.sendTimeout().toNanos()) | 1L;
-    }
-
-    private IOException sendFailed(IOException error) {
-        closeWith(new CloseReason.SendFailed(error));
-        if (closeCause instanceof CloseReason.SendTimedOut timedOut) {
-            SocketTimeoutException timeout = new SocketTimeoutException(
-                    "send did not complete within the send timeout of " + timedOut.timeout()
-                            + " (the peer is not reading); the connection is closed");
-            timeout.initCause(error);
-            return timeout;
-        }
-        return error;
     }
 
     @Override
@@ -357,12 +297,12 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
     @Override
     public SocketAddress peerAddress() {
-        return transport.peerAddress();
+        return socket.peerAddress();
     }
 
     @Override
     public SocketAddress localAddress() {
-        return transport.localAddress();
+        return socket.localAddress();
     }
 
     @Override
@@ -383,17 +323,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                 return false;
             }
             mailbox.offer(message == null ? NULL_MESSAGE : message);
-            if (DRAIN_SCHEDULED.compareAndSet(ConnectionProcess.this, false, true)) {
-                try {
-                    server.threads().startMailbox(ConnectionProcess.this::drainMailbox);
-                } catch (RuntimeException | Error e) {
-                    // No thread to deliver it (the JVM is out of threads or memory): say so to the sender.
-                    drainScheduled = false;
-                    mailbox.remove(message == null ? NULL_MESSAGE : message);
-                    LOG.log(Level.WARNING, "cannot start a thread to deliver a message", e);
-                    return false;
-                }
-            }
+            socket.wakeOwner();
             return true;
         }
 
@@ -404,7 +334,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
         @Override
         public SocketAddress peerAddress() {
-            return transport.peerAddress();
+            return socket.peerAddress();
         }
 
         @Override
@@ -414,7 +344,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
         @Override
         public String toString() {
-            return "ConnectionHandle[" + transport.peerAddress() + (open ? "" : ", closed") + "]";
+            return "ConnectionHandle[" + socket.peerAddress() + (open ? "" : ", closed") + "]";
         }
     }
 }

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** The engine behind {@link Server}: listener, acceptor pool, connections and their shutdown. */
 public final class RealServer<S, M> implements Server {
@@ -27,15 +28,29 @@ public final class RealServer<S, M> implements Server {
     private final Threads threads;
     private final Set<ConnectionProcess<S, M>> connections = ConcurrentHashMap.newKeySet();
     private final List<Thread> acceptors = new ArrayList<>();
+    private final List<SocketWatcher> watchers = new ArrayList<>();
+    private final List<Thread> watcherThreads = new ArrayList<>();
+    private final ReadBuffers readBuffers;
+    private final AtomicInteger nextWatcher = new AtomicInteger();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
-    private Thread watchdog;
 
     private RealServer(ServerConfig<S, M> config, ServerSocketChannel listener) throws IOException {
         this.config = config;
         this.listener = listener;
         this.address = (InetSocketAddress) listener.getLocalAddress();
         this.threads = new Threads(String.valueOf(address.getPort()));
+        // One watcher per processor, like an event loop per core; the carriers run the connections.
+        int processors = Math.max(1, Runtime.getRuntime().availableProcessors());
+        this.readBuffers = new ReadBuffers(config.readBufferSize(), 2 * processors);
+        try {
+            for (int i = 0; i < processors; i++) {
+                watchers.add(new SocketWatcher());
+            }
+        } catch (IOException e) {
+            watchers.forEach(SocketWatcher::stop);
+            throw e;
+        }
     }
 
     /** Binds, starts the acceptors and the watchdog, and returns the running server. */
@@ -55,7 +70,9 @@ public final class RealServer<S, M> implements Server {
     }
 
     private void startThreads() {
-        watchdog = threads.startWatchdog(new Watchdog(connections, config.sendTimeout(), this::isRunning));
+        for (SocketWatcher watcher : watchers) {
+            watcherThreads.add(threads.startWatcher(watcher));
+        }
         AtomicBoolean exhausted = new AtomicBoolean();
         for (int i = 0; i < config.acceptors(); i++) {
             String name = "acceptor " + i + " of " + Listeners.hostAndPort(address);
@@ -69,7 +86,8 @@ public final class RealServer<S, M> implements Server {
     private void accepted(SocketChannel channel) {
         ConnectionProcess<S, M> process;
         try {
-            process = new ConnectionProcess<>(this, new TcpTransport(channel));
+            SocketWatcher watcher = watchers.get(Math.floorMod(nextWatcher.getAndIncrement(), watchers.size()));
+            process = new ConnectionProcess<>(this, new WatchedSocket(channel, watcher));
         } catch (IOException e) {
             Descriptors.release(channel);
             LOG.log(Level.DEBUG, () -> "dropped a connection that failed before it started: " + e);
@@ -97,8 +115,8 @@ public final class RealServer<S, M> implements Server {
         return config;
     }
 
-    Threads threads() {
-        return threads;
+    ReadBuffers readBuffers() {
+        return readBuffers;
     }
 
     @Override
@@ -153,7 +171,6 @@ public final class RealServer<S, M> implements Server {
             for (ConnectionProcess<S, M> connection : connections) {
                 connection.closeWith(ConnectionProcess.SERVER_STOPPED);
             }
-            watchdog.interrupt();
             if (!threads.awaitAll(config.stopTimeout())) {
                 LOG.log(Level.WARNING, () -> threads.alive() + " connection threads still busy "
                         + config.stopTimeout() + " after their sockets were closed; interrupting them");
@@ -166,6 +183,9 @@ public final class RealServer<S, M> implements Server {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            // Last: closing a selector also releases the descriptors of the channels closed on it.
+            watchers.forEach(SocketWatcher::stop);
+            joinQuietly(watcherThreads);
             terminated.countDown();
             LOG.log(Level.INFO, () -> "glisten stopped listening on " + Listeners.hostAndPort(address));
         }
@@ -174,6 +194,17 @@ public final class RealServer<S, M> implements Server {
     @Override
     public void close() {
         stop();
+    }
+
+    private static void joinQuietly(List<Thread> threads) {
+        for (Thread thread : threads) {
+            try {
+                thread.join(ACCEPTOR_JOIN_TIMEOUT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     @Override

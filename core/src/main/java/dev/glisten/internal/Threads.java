@@ -3,6 +3,8 @@ package dev.glisten.internal;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Every thread a server starts is started here, so that stopping can wait for all of them and
@@ -13,31 +15,35 @@ final class Threads {
 
     private final String prefix;
     private final Set<Thread> live = ConcurrentHashMap.newKeySet();
-    private final Thread.Builder acceptorBuilder;
-    private final Thread.Builder connectionBuilder;
-    private final Thread.Builder mailboxBuilder;
+    private final AtomicInteger watcherCount = new AtomicInteger();
+    // Factories, not builders: a builder is not safe for concurrent use, and acceptors start
+    // connections concurrently.
+    private final ThreadFactory acceptorFactory;
+    private final ThreadFactory connectionFactory;
 
     Threads(String serverName) {
         this.prefix = "glisten-" + serverName + "-";
-        this.acceptorBuilder = Thread.ofVirtual().name(prefix + "acceptor-", 0);
-        this.connectionBuilder = Thread.ofVirtual().name(prefix + "connection-", 0);
-        this.mailboxBuilder = Thread.ofVirtual().name(prefix + "mailbox-", 0);
+        this.acceptorFactory = Thread.ofVirtual().name(prefix + "acceptor-", 0).factory();
+        this.connectionFactory = Thread.ofVirtual().name(prefix + "connection-", 0).factory();
     }
 
     Thread startAcceptor(Runnable body) {
-        return start(acceptorBuilder, body);
+        return start(acceptorFactory, body);
     }
 
     Thread startConnection(Runnable body) {
-        return start(connectionBuilder, body);
+        return start(connectionFactory, body);
     }
 
-    Thread startMailbox(Runnable body) {
-        return start(mailboxBuilder, body);
-    }
-
-    Thread startWatchdog(Runnable body) {
-        return start(Thread.ofVirtual().name(prefix + "watchdog"), body);
+    /**
+     * Starts a socket watcher. Not counted: watchers outlive the connections they serve and are
+     * stopped and joined after them. A virtual thread where the JDK lets one block in a selector
+     * without pinning its carrier, else a platform thread; see {@link SocketWatcher}.
+     */
+    Thread startWatcher(Runnable body) {
+        Thread.Builder builder = SocketWatcher.runsOnVirtualThreads()
+                ? Thread.ofVirtual() : Thread.ofPlatform().daemon();
+        return builder.name(prefix + "watcher-" + watcherCount.getAndIncrement()).start(body);
     }
 
     /**
@@ -81,8 +87,8 @@ final class Threads {
         return count;
     }
 
-    private Thread start(Thread.Builder builder, Runnable body) {
-        Thread thread = builder.unstarted(() -> {
+    private Thread start(ThreadFactory factory, Runnable body) {
+        Thread thread = factory.newThread(() -> {
             try {
                 body.run();
             } finally {

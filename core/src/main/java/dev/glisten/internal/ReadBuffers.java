@@ -1,0 +1,44 @@
+package dev.glisten.internal;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Direct buffers lent for one non-blocking read at a time. A connection takes one, reads, copies
+ * the bytes out and gives it back before running its handler, so there are about as many in use as
+ * threads running at once, not one per connection; and the kernel reads straight into native
+ * memory instead of through the JDK's per-thread temporary buffer.
+ */
+final class ReadBuffers {
+
+    private final int size;
+    private final AtomicReferenceArray<ByteBuffer> free;
+
+    ReadBuffers(int size, int slots) {
+        this.size = size;
+        this.free = new AtomicReferenceArray<>(slots);
+    }
+
+    int size() {
+        return size;
+    }
+
+    ByteBuffer take() {
+        for (int i = 0; i < free.length(); i++) {
+            ByteBuffer buffer = free.get(i);
+            if (buffer != null && free.compareAndSet(i, buffer, null)) {
+                return buffer.clear();
+            }
+        }
+        return ByteBuffer.allocateDirect(size);
+    }
+
+    void give(ByteBuffer buffer) {
+        for (int i = 0; i < free.length(); i++) {
+            if (free.get(i) == null && free.compareAndSet(i, null, buffer)) {
+                return;
+            }
+        }
+        // Every slot is full: more threads read at once than usual; the garbage collector frees it.
+    }
+}

@@ -1,0 +1,87 @@
+package dev.glisten.internal;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+
+/**
+ * Watches many connections' sockets with one {@link Selector} and wakes a connection's thread when
+ * its socket becomes readable or writable. The connection's thread does the reading and writing
+ * itself, without blocking in the kernel, so it never holds a read buffer while it waits.
+ *
+ * <p>Why not a blocking read on each connection's virtual thread: the JDK re-arms a one-shot epoll
+ * registration and makes a read that fails with {@code EAGAIN} for every message it waits for,
+ * two system calls per message more than an event loop. Here read interest is level-triggered and
+ * stays on, so a connection that answered a request and waits for the next costs nothing until
+ * bytes arrive. Only a connection whose bytes arrive while its handler is busy has its interest
+ * muted (so this loop does not spin on it) and restored when it waits again; see
+ * {@link WatchedSocket}.
+ *
+ * <p>The loop runs on a virtual thread where the JDK lets a virtual thread block in
+ * {@link Selector#select()} without pinning its carrier (JDK 24 and later, JEP 491), so it takes
+ * turns with the connections it wakes; on older JDKs it runs on a platform thread.
+ */
+final class SocketWatcher implements Runnable {
+
+    private static final System.Logger LOG = System.getLogger("dev.glisten.connection");
+
+    private final Selector selector;
+    private volatile boolean running = true;
+
+    SocketWatcher() throws IOException {
+        this.selector = Selector.open();
+    }
+
+    /** Whether watchers should run on virtual threads on this JDK; see the class description. */
+    static boolean runsOnVirtualThreads() {
+        return Runtime.version().feature() >= 24;
+    }
+
+    /** Starts watching {@code channel} (non-blocking) for reads on behalf of {@code socket}. */
+    SelectionKey register(SocketChannel channel, WatchedSocket socket) throws IOException {
+        SelectionKey key = channel.register(selector, SelectionKey.OP_READ, socket);
+        // A selector applies registrations and interest changes when it next selects.
+        selector.wakeup();
+        return key;
+    }
+
+    /** Makes the loop select again, to apply an interest change or release a closed channel. */
+    void wakeup() {
+        selector.wakeup();
+    }
+
+    @Override
+    public void run() {
+        while (running) {
+            try {
+                if (selector.selectNow(WatchedSocket::onReady) == 0) {
+                    selector.select(WatchedSocket::onReady);
+                } else {
+                    // Let the connections just woken run before looking again.
+                    Thread.yield();
+                }
+            } catch (ClosedSelectorException closed) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                if (!running) {
+                    return;
+                }
+                LOG.log(Level.ERROR, "socket watcher failed; retrying", e);
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Stops the loop and closes the selector, which also releases channels closed meanwhile. */
+    void stop() {
+        running = false;
+        Descriptors.release(selector);
+    }
+}

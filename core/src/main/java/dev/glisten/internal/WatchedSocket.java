@@ -1,0 +1,271 @@
+package dev.glisten.internal;
+
+import dev.glisten.socket.SocketOptions;
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A server connection's socket: non-blocking, watched by a {@link SocketWatcher}. Its owner (the
+ * connection's thread) reads without blocking and waits with {@link #awaitReadable}; any thread
+ * may write, waiting for room in the kernel's send buffer with a deadline.
+ *
+ * <p>Read readiness follows a small state machine shared by the owner and the watcher:
+ * <pre>
+ *   BUSY ──owner waits──▶ WAITING ──watcher sees bytes──▶ BUSY (owner unparked)
+ *   BUSY ──watcher sees bytes while the owner is busy──▶ MUTED (read interest off, so the
+ *          level-triggered selector does not report the same bytes again and again)
+ *   MUTED ──owner waits──▶ WAITING (read interest back on, watcher woken to apply it)
+ * </pre>
+ * Interest is changed before the state is published, and undone if the publication loses a race,
+ * so a waiting owner always has read interest on.
+ */
+final class WatchedSocket {
+
+    static final byte[] END_OF_STREAM = new byte[0];
+
+    private static final int BUSY = 0;
+    private static final int WAITING = 1;
+    private static final int MUTED = 2;
+    private static final VarHandle READ_STATE;
+
+    static {
+        try {
+            READ_STATE = MethodHandles.lookup().findVarHandle(WatchedSocket.class, "readState", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final SocketChannel channel;
+    private final SocketWatcher watcher;
+    private final SocketAddress localAddress;
+    private final SocketAddress peerAddress;
+    private volatile SelectionKey key;
+    private volatile Thread owner;
+    private volatile int readState = BUSY;
+    private volatile Thread writeWaiter;
+    private volatile boolean writable;
+
+    WatchedSocket(SocketChannel channel, SocketWatcher watcher) throws IOException {
+        this.channel = channel;
+        this.watcher = watcher;
+        this.localAddress = channel.getLocalAddress();
+        this.peerAddress = channel.getRemoteAddress();
+    }
+
+    /** Called on the owner's thread: applies the options and starts watching. */
+    void start(SocketOptions options) throws IOException {
+        owner = Thread.currentThread();
+        Listeners.configureAccepted(channel, options);
+        channel.configureBlocking(false);
+        key = watcher.register(channel, this);
+    }
+
+    /**
+     * Reads what the socket has, without blocking.
+     *
+     * @return the bytes read, {@code null} if there were none, {@link #END_OF_STREAM} at the end
+     */
+    byte[] read(ReadBuffers buffers) throws IOException {
+        ByteBuffer buffer = buffers.take();
+        try {
+            int read = channel.read(buffer);
+            if (read < 0) {
+                return END_OF_STREAM;
+            }
+            if (read == 0) {
+                return null;
+            }
+            byte[] bytes = new byte[read];
+            buffer.flip().get(bytes);
+            return bytes;
+        } finally {
+            buffers.give(buffer);
+        }
+    }
+
+    /**
+     * Owner only: parks until the socket may be readable or {@code wakeUp} says there is other work
+     * (a message, a close). Spurious returns are harmless: the caller reads, and reading finds nothing.
+     */
+    void awaitReadable(java.util.function.BooleanSupplier hasOtherWork) {
+        for (;;) {
+            int state = readState;
+            if (state == BUSY && READ_STATE.compareAndSet(this, BUSY, WAITING)) {
+                break;
+            }
+            if (state == MUTED && READ_STATE.compareAndSet(this, MUTED, WAITING)) {
+                if (!setInterest(SelectionKey.OP_READ, true)) {
+                    return;
+                }
+                watcher.wakeup();
+                break;
+            }
+            if (state == WAITING) {
+                break;
+            }
+        }
+        while (readState == WAITING && !hasOtherWork.getAsBoolean() && channel.isOpen()) {
+            LockSupport.park(this);
+        }
+        READ_STATE.compareAndSet(this, WAITING, BUSY);
+    }
+
+    /** Wakes the owner, for example because a message or a close is waiting for it. */
+    void wakeOwner() {
+        LockSupport.unpark(owner);
+        LockSupport.unpark(writeWaiter);
+    }
+
+    /**
+     * Writes {@code single}, or every buffer of {@code gathered}, waiting for room in the kernel's
+     * send buffer until {@code deadline} ({@link System#nanoTime()}).
+     *
+     * @return {@code false} if the deadline passed first (some bytes may have been written)
+     */
+    boolean write(ByteBuffer single, ByteBuffer[] gathered, long deadline) throws IOException {
+        for (;;) {
+            if (gathered == null) {
+                channel.write(single);
+                if (!single.hasRemaining()) {
+                    return true;
+                }
+            } else {
+                channel.write(gathered);
+                if (!gathered[gathered.length - 1].hasRemaining() && allWritten(gathered)) {
+                    return true;
+                }
+            }
+            if (!awaitWritable(deadline)) {
+                return false;
+            }
+        }
+    }
+
+    private boolean awaitWritable(long deadline) throws IOException {
+        writable = false;
+        writeWaiter = Thread.currentThread();
+        try {
+            if (!setInterest(SelectionKey.OP_WRITE, true)) {
+                throw new AsynchronousCloseException();
+            }
+            watcher.wakeup();
+            while (!writable) {
+                if (!channel.isOpen()) {
+                    throw new AsynchronousCloseException();
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                LockSupport.parkNanos(this, left);
+            }
+            return true;
+        } finally {
+            writeWaiter = null;
+        }
+    }
+
+    /** Closes the socket; the watcher is woken so the kernel's descriptor is released at once. */
+    void close() {
+        SelectionKey registered = key;
+        if (registered != null) {
+            registered.cancel();
+        }
+        Descriptors.release(channel);
+        // A registered channel's descriptor is closed when its selector next deregisters it.
+        watcher.wakeup();
+    }
+
+    boolean isOpen() {
+        return channel.isOpen();
+    }
+
+    SocketAddress localAddress() {
+        return localAddress;
+    }
+
+    SocketAddress peerAddress() {
+        return peerAddress;
+    }
+
+    /** The watcher's callback for every ready key. */
+    static void onReady(SelectionKey key) {
+        WatchedSocket socket = (WatchedSocket) key.attachment();
+        int ready;
+        try {
+            ready = key.readyOps();
+        } catch (CancelledKeyException e) {
+            return;
+        }
+        if ((ready & SelectionKey.OP_WRITE) != 0) {
+            socket.onWritable();
+        }
+        if ((ready & SelectionKey.OP_READ) != 0) {
+            socket.onReadable();
+        }
+    }
+
+    private void onWritable() {
+        // Writable stays true until the buffer fills again: stop asking, or the selector would spin.
+        setInterest(SelectionKey.OP_WRITE, false);
+        writable = true;
+        LockSupport.unpark(writeWaiter);
+    }
+
+    private void onReadable() {
+        for (;;) {
+            int state = readState;
+            if (state == WAITING) {
+                if (READ_STATE.compareAndSet(this, WAITING, BUSY)) {
+                    LockSupport.unpark(owner);
+                    return;
+                }
+            } else if (state == BUSY) {
+                // The owner will read when its handler returns; until it waits, stop reporting.
+                if (!setInterest(SelectionKey.OP_READ, false)) {
+                    return;
+                }
+                if (READ_STATE.compareAndSet(this, BUSY, MUTED)) {
+                    return;
+                }
+                // The owner started waiting meanwhile (with interest on): undo, then wake it.
+                if (!setInterest(SelectionKey.OP_READ, true)) {
+                    return;
+                }
+            } else {
+                return; // MUTED: reported in the same pass that muted it
+            }
+        }
+    }
+
+    private boolean setInterest(int operation, boolean on) {
+        try {
+            if (on) {
+                key.interestOpsOr(operation);
+            } else {
+                key.interestOpsAnd(~operation);
+            }
+            return true;
+        } catch (CancelledKeyException e) {
+            return false;
+        }
+    }
+
+    private static boolean allWritten(ByteBuffer[] buffers) {
+        for (ByteBuffer buffer : buffers) {
+            if (buffer.hasRemaining()) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
