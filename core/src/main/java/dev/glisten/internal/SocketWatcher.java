@@ -60,7 +60,12 @@ final class SocketWatcher implements Runnable {
                 if (selector.selectNow(WatchedSocket::onReady) == 0) {
                     selector.select(WatchedSocket::onReady);
                 } else {
-                    // Let the connections just woken run before looking again.
+                    // First let the connections just woken run (they queue on this carrier).
+                    Thread.yield();
+                    // Then, with the carrier's own queue empty, this yield goes to the scheduler's
+                    // shared queue, behind threads woken from outside the carriers (new connections,
+                    // timers, the JDK's poller). A carrier drains its own queue before it looks
+                    // there, so without this a busy watcher would starve them for seconds.
                     Thread.yield();
                 }
             } catch (ClosedSelectorException closed) {

@@ -23,7 +23,10 @@ final class Threads {
 
     Threads(String serverName) {
         this.prefix = "glisten-" + serverName + "-";
-        this.acceptorFactory = Thread.ofVirtual().name(prefix + "acceptor-", 0).factory();
+        // Acceptors are platform threads: the kernel schedules them beside the carriers, so a burst
+        // of new connections (each started as a virtual thread on the carriers) cannot queue the
+        // acceptors behind it while the listen backlog overflows.
+        this.acceptorFactory = Thread.ofPlatform().daemon().name(prefix + "acceptor-", 0).factory();
         this.connectionFactory = Thread.ofVirtual().name(prefix + "connection-", 0).factory();
     }
 

@@ -103,7 +103,7 @@ final class WatchedSocket {
                 break;
             }
             if (state == MUTED && READ_STATE.compareAndSet(this, MUTED, WAITING)) {
-                if (!setInterest(SelectionKey.OP_READ, true)) {
+                if (!setInterest(key, SelectionKey.OP_READ, true)) {
                     return;
                 }
                 watcher.wakeup();
@@ -154,7 +154,7 @@ final class WatchedSocket {
         writable = false;
         writeWaiter = Thread.currentThread();
         try {
-            if (!setInterest(SelectionKey.OP_WRITE, true)) {
+            if (!setInterest(key, SelectionKey.OP_WRITE, true)) {
                 throw new AsynchronousCloseException();
             }
             watcher.wakeup();
@@ -206,22 +206,24 @@ final class WatchedSocket {
         } catch (CancelledKeyException e) {
             return;
         }
+        // The key given here, not the field: the watcher may report a new key before its owner,
+        // still returning from register(), has stored it.
         if ((ready & SelectionKey.OP_WRITE) != 0) {
-            socket.onWritable();
+            socket.onWritable(key);
         }
         if ((ready & SelectionKey.OP_READ) != 0) {
-            socket.onReadable();
+            socket.onReadable(key);
         }
     }
 
-    private void onWritable() {
+    private void onWritable(SelectionKey key) {
         // Writable stays true until the buffer fills again: stop asking, or the selector would spin.
-        setInterest(SelectionKey.OP_WRITE, false);
+        setInterest(key, SelectionKey.OP_WRITE, false);
         writable = true;
         LockSupport.unpark(writeWaiter);
     }
 
-    private void onReadable() {
+    private void onReadable(SelectionKey key) {
         for (;;) {
             int state = readState;
             if (state == WAITING) {
@@ -231,14 +233,14 @@ final class WatchedSocket {
                 }
             } else if (state == BUSY) {
                 // The owner will read when its handler returns; until it waits, stop reporting.
-                if (!setInterest(SelectionKey.OP_READ, false)) {
+                if (!setInterest(key, SelectionKey.OP_READ, false)) {
                     return;
                 }
                 if (READ_STATE.compareAndSet(this, BUSY, MUTED)) {
                     return;
                 }
                 // The owner started waiting meanwhile (with interest on): undo, then wake it.
-                if (!setInterest(SelectionKey.OP_READ, true)) {
+                if (!setInterest(key, SelectionKey.OP_READ, true)) {
                     return;
                 }
             } else {
@@ -247,7 +249,7 @@ final class WatchedSocket {
         }
     }
 
-    private boolean setInterest(int operation, boolean on) {
+    private static boolean setInterest(SelectionKey key, int operation, boolean on) {
         try {
             if (on) {
                 key.interestOpsOr(operation);
