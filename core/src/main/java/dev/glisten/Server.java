@@ -26,21 +26,21 @@ import java.util.function.UnaryOperator;
  *
  * <h2>Which thread runs what</h2>
  * <ul>
- *   <li>Acceptors (virtual threads, {@link Builder#acceptors(int)} of them) only accept and start
+ *   <li>Acceptors ({@link Builder#acceptors(int)} platform threads) only accept and start
  *       connections; an acceptor that fails is logged and restarted, and on resource exhaustion
  *       (too many open files) it backs off instead of spinning.</li>
- *   <li>Each connection has its own virtual thread. It applies the socket options, runs
- *       {@link OnInit}, then loops: read from the socket, run the {@link Handler} with the
- *       {@link Message.Packet}, read again. No read happens while the handler runs.</li>
- *   <li>{@link Message.User} messages are delivered by the connection's thread between packets,
- *       or, while it waits for bytes, by a short-lived virtual thread started for that burst of
- *       messages. Either way, calls for one connection never overlap and each sees the state left
- *       by the previous one (a lock orders them), but they are not all made on the same thread:
- *       keep per-connection data in the state, not in {@link ThreadLocal}s.</li>
- *   <li>{@link OnClose} runs once, after the last handler call, on whichever of those threads
- *       ended the connection.</li>
- *   <li>A watchdog thread closes connections whose send has been blocked longer than the send
- *       timeout.</li>
+ *   <li>Each connection has its own virtual thread, and it makes every call for that connection:
+ *       it applies the socket options, runs {@link OnInit}, then loops: read what the socket has,
+ *       run the {@link Handler} with the {@link Message.Packet}, run it with each queued
+ *       {@link Message.User}, and when there is nothing to do, park. No read happens while the
+ *       handler runs, and calls for one connection never overlap, so per-connection data can live
+ *       in the state (or in {@link ThreadLocal}s).</li>
+ *   <li>Socket watchers (one per processor, each a {@link java.nio.channels.Selector}) wake a
+ *       connection's thread when bytes arrive; a {@link ConnectionHandle#send(Object)} wakes it
+ *       too. A parked connection holds no read buffer: reads borrow a shared one.</li>
+ *   <li>{@link OnClose} runs once, on the connection's thread, after the last handler call.</li>
+ *   <li>A send that finds the kernel's send buffer full parks until the watcher sees room, at
+ *       most the send timeout.</li>
  * </ul>
  *
  * <h2>Stopping</h2>
@@ -200,7 +200,9 @@ public interface Server extends AutoCloseable {
 
         /**
          * The most bytes one {@link Message.Packet} carries: the size of each socket read. Larger
-         * values mean fewer handler calls for bulk data. Default 16384 (16 KiB).
+         * values mean fewer handler calls for bulk data. Read buffers are shared: about two per
+         * processor exist, lent to a connection for one read at a time, so this size does not
+         * multiply by the number of connections. Default 16384 (16 KiB).
          *
          * @param bytes between 1 and 16 MiB
          * @return this builder
@@ -216,9 +218,8 @@ public interface Server extends AutoCloseable {
 
         /**
          * How long one send may block because the peer is not reading. When it expires the
-         * connection is closed ({@link CloseReason.SendTimedOut}) and the send throws. Checked about
-         * every eighth of the timeout (at most once a second), so it fires up to that much late.
-         * Default 30 seconds.
+         * connection is closed ({@link CloseReason.SendTimedOut}) and the send throws. The timeout
+         * counts from the start of each send. Default 30 seconds.
          *
          * @param timeout positive
          * @return this builder

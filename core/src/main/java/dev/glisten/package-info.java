@@ -32,10 +32,9 @@
  * <pre>
  * Server
  *  ├─ listen socket
- *  ├─ acceptor 1..n        virtual threads, supervised: accept, start the connection, repeat
- *  ├─ watchdog             closes connections whose send is stuck past the send timeout
- *  └─ connection 1..m      one virtual thread each: onInit, then read → loop → read ..., then onClose
- *       └─ mailbox thread  started only while user messages wait and the connection is reading
+ *  ├─ acceptor 1..n        platform threads, supervised: accept, start the connection, repeat
+ *  ├─ socket watcher 1..p  one per processor: a selector that wakes connections when bytes arrive
+ *  └─ connection 1..m      one virtual thread each: onInit, then read → loop → park ..., then onClose
  * </pre>
  *
  * <p>For sockets you manage yourself (listen, accept, receive, send, close), see

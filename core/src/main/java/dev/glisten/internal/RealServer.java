@@ -82,11 +82,11 @@ public final class RealServer<S, M> implements Server {
         }
     }
 
-    /** Runs on an acceptor: registers the connection, then starts its thread. */
+    /** Runs on an acceptor: registers the connection, then has its watcher start its thread. */
     private void accepted(SocketChannel channel) {
+        SocketWatcher watcher = watchers.get(Math.floorMod(nextWatcher.getAndIncrement(), watchers.size()));
         ConnectionProcess<S, M> process;
         try {
-            SocketWatcher watcher = watchers.get(Math.floorMod(nextWatcher.getAndIncrement(), watchers.size()));
             process = new ConnectionProcess<>(this, new WatchedSocket(channel, watcher));
         } catch (IOException e) {
             Descriptors.release(channel);
@@ -97,14 +97,16 @@ public final class RealServer<S, M> implements Server {
         if (stopping.get()) {
             process.closeWith(ConnectionProcess.SERVER_STOPPED);
         }
-        try {
-            threads.startConnection(process::run);
-        } catch (RuntimeException | Error e) {
-            // Out of memory for another thread: refuse this client, keep the acceptor.
-            connections.remove(process);
-            Descriptors.release(channel);
-            throw e;
-        }
+        watcher.startSoon(() -> {
+            try {
+                threads.startConnection(process::run);
+            } catch (RuntimeException | Error e) {
+                // Out of memory for another thread: refuse this client, keep serving the others.
+                connections.remove(process);
+                Descriptors.release(channel);
+                throw e;
+            }
+        });
     }
 
     void connectionEnded(ConnectionProcess<S, M> process) {
@@ -171,11 +173,11 @@ public final class RealServer<S, M> implements Server {
             for (ConnectionProcess<S, M> connection : connections) {
                 connection.closeWith(ConnectionProcess.SERVER_STOPPED);
             }
-            if (!threads.awaitAll(config.stopTimeout())) {
+            if (!awaitConnectionsEnded(config.stopTimeout())) {
                 LOG.log(Level.WARNING, () -> threads.alive() + " connection threads still busy "
                         + config.stopTimeout() + " after their sockets were closed; interrupting them");
                 threads.interruptAll();
-                if (!threads.awaitAll(AFTER_INTERRUPT_TIMEOUT)) {
+                if (!awaitConnectionsEnded(AFTER_INTERRUPT_TIMEOUT)) {
                     LOG.log(Level.WARNING, () -> threads.alive()
                             + " threads ignored the interrupt; the server is stopped without them");
                 }
@@ -194,6 +196,22 @@ public final class RealServer<S, M> implements Server {
     @Override
     public void close() {
         stop();
+    }
+
+    /**
+     * Waits until every connection has run onClose (including ones accepted but not yet started by
+     * their watcher) and every counted thread has ended; returns whether that happened in time.
+     */
+    private boolean awaitConnectionsEnded(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!connections.isEmpty()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(1);
+        }
+        long left = deadline - System.nanoTime();
+        return threads.awaitAll(Duration.ofNanos(Math.max(0, left)));
     }
 
     private static void joinQuietly(List<Thread> threads) {

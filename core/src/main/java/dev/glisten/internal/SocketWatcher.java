@@ -6,6 +6,7 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * Watches many connections' sockets with one {@link Selector} and wakes a connection's thread when
@@ -29,6 +30,7 @@ final class SocketWatcher implements Runnable {
     private static final System.Logger LOG = System.getLogger("dev.glisten.connection");
 
     private final Selector selector;
+    private final ConcurrentLinkedQueue<Runnable> starts = new ConcurrentLinkedQueue<>();
     private volatile boolean running = true;
 
     SocketWatcher() throws IOException {
@@ -48,6 +50,18 @@ final class SocketWatcher implements Runnable {
         return key;
     }
 
+    /**
+     * Runs {@code start} (which starts a new connection's thread) on this watcher's thread, in its
+     * next pass. Starting a virtual thread from an acceptor, a platform thread, would put it in the
+     * scheduler's shared queue, which a carrier reads one task at a time between whole rounds of
+     * the connections this watcher wakes: a burst of new connections would wait seconds. Started
+     * from here, they queue in order with those connections.
+     */
+    void startSoon(Runnable start) {
+        starts.add(start);
+        selector.wakeup();
+    }
+
     /** Makes the loop select again, to apply an interest change or release a closed channel. */
     void wakeup() {
         selector.wakeup();
@@ -56,6 +70,7 @@ final class SocketWatcher implements Runnable {
     @Override
     public void run() {
         while (running) {
+            runStarts();
             try {
                 if (selector.selectNow(WatchedSocket::onReady) == 0) {
                     selector.select(WatchedSocket::onReady);
@@ -84,9 +99,22 @@ final class SocketWatcher implements Runnable {
         }
     }
 
+    private void runStarts() {
+        Runnable start;
+        while ((start = starts.poll()) != null) {
+            try {
+                start.run();
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.ERROR, "cannot start a connection", e);
+            }
+        }
+    }
+
     /** Stops the loop and closes the selector, which also releases channels closed meanwhile. */
     void stop() {
         running = false;
         Descriptors.release(selector);
+        // Connections handed over after the last pass still get their start (and their onClose).
+        runStarts();
     }
 }
