@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -232,6 +233,57 @@ class ActorSemanticsTest {
     }
 
     @Test
+    void onInitEveryLoopCallAndOnCloseRunOnTheConnectionsOwnThread() throws Exception {
+        // Packets and user messages (sent from other threads, also while the connection waits for
+        // bytes) all reach the loop on the thread that ran onInit, so ThreadLocals work.
+        Set<Thread> seen = ConcurrentHashMap.newKeySet();
+        AtomicReference<Thread> initThread = new AtomicReference<>();
+        BlockingQueue<ConnectionHandle<String>> handles = new LinkedBlockingQueue<>();
+        CountDownLatch closed = new CountDownLatch(1);
+        AtomicInteger userMessages = new AtomicInteger();
+        Handler<Void, String> handler = (state, message, connection) -> {
+            seen.add(Thread.currentThread());
+            if (message instanceof Message.Packet<String> packet) {
+                connection.send(packet.bytes());
+            } else {
+                userMessages.incrementAndGet();
+            }
+            return Next.continueWith(state);
+        };
+        try (Server server = Server.<Void, String>builder(connection -> {
+                    initThread.set(Thread.currentThread());
+                    handles.add(connection.handle());
+                    return null;
+                }, handler).onClose((state, reason, connection) -> {
+                    seen.add(Thread.currentThread());
+                    closed.countDown();
+                }).bind("127.0.0.1").start(0)) {
+            TestClient client = TestClient.connect(server);
+            ConnectionHandle<String> handle = handles.poll(10, TimeUnit.SECONDS);
+            assertThat(handle).isNotNull();
+            List<Thread> senders = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                senders.add(Thread.ofPlatform().start(() -> {
+                    for (int j = 0; j < 100; j++) {
+                        handle.send("message");
+                    }
+                }));
+            }
+            for (int i = 0; i < 20; i++) {
+                assertThat(client.roundTrip("packet " + i)).isEqualTo("packet " + i);
+            }
+            for (Thread sender : senders) {
+                sender.join(10_000);
+            }
+            eventually("all 400 user messages delivered", () -> userMessages.get() == 400);
+            // The peer closing ends the connection, so onClose runs on the connection's thread too.
+            client.close();
+            await(closed, "onClose");
+        }
+        assertThat(seen).containsExactly(initThread.get());
+    }
+
+    @Test
     void aUserMessageReachesAConnectionBlockedReading() throws Exception {
         BlockingQueue<ConnectionHandle<String>> handles = new LinkedBlockingQueue<>();
         Handler<Void, String> handler = (state, message, connection) -> {
@@ -247,8 +299,8 @@ class ActorSemanticsTest {
              TestClient client = TestClient.connect(server)) {
             ConnectionHandle<String> handle = handles.poll(10, TimeUnit.SECONDS);
             assertThat(handle).isNotNull();
-            // The client never writes: the connection's thread is blocked in read. Several rounds, so
-            // both a first message and later ones (after a mailbox thread ended) get through.
+            // The client never writes: the connection's thread is parked waiting for bytes. Several
+            // rounds, so both a first message and later ones get through.
             for (int i = 0; i < 20; i++) {
                 long started = System.nanoTime();
                 assertThat(handle.send("ping" + (i % 10))).isTrue();

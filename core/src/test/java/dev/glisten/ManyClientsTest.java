@@ -118,4 +118,26 @@ class ManyClientsTest {
         }
         return echoed;
     }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void clientsArrivingOneAtATimeOnAnIdleServerAreEachServed() throws Exception {
+        // Each client connects only after the previous one got its echo, so the server is idle
+        // whenever a connection arrives: the shape in which a new connection's start could be
+        // announced to a watcher that had just looked and then blocked (found by the idle-memory
+        // benchmark after about 960 connections).
+        List<TestClient> clients = new ArrayList<>();
+        try (Server server = Server.<Void, Void>builder(connection -> null, TestSupport.<Void, Void>echo())
+                .bind("127.0.0.1").start(0)) {
+            for (int i = 0; i < 2_000; i++) {
+                TestClient client = TestClient.connect(server);
+                clients.add(client);
+                assertThat(client.roundTrip("client " + i)).isEqualTo("client " + i);
+            }
+        } finally {
+            for (TestClient client : clients) {
+                client.close();
+            }
+        }
+    }
 }

@@ -73,7 +73,12 @@ final class SocketWatcher implements Runnable {
             runStarts();
             try {
                 if (selector.selectNow(WatchedSocket::onReady) == 0) {
-                    selector.select(WatchedSocket::onReady);
+                    // selectNow consumed any wakeup, including one that announced a start queued
+                    // after runStarts looked: look again before blocking. A start queued after this
+                    // check wakes the select below, as a wakeup before a select is kept for it.
+                    if (starts.isEmpty()) {
+                        selector.select(WatchedSocket::onReady);
+                    }
                 } else {
                     // First let the connections just woken run (they queue on this carrier).
                     Thread.yield();
