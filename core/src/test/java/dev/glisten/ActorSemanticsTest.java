@@ -292,10 +292,7 @@ class ActorSemanticsTest {
             }
             return Next.continueWith(state);
         };
-        try (Server server = Server.<Void, String>builder(connection -> {
-                    handles.add(connection.handle());
-                    return null;
-                }, handler).bind("127.0.0.1").start(0);
+        try (Server server = Server.builder(recordingHandles(handles), handler).bind("127.0.0.1").start(0);
              TestClient client = TestClient.connect(server)) {
             ConnectionHandle<String> handle = handles.poll(10, TimeUnit.SECONDS);
             assertThat(handle).isNotNull();
@@ -370,10 +367,7 @@ class ActorSemanticsTest {
             }
             return Next.continueWith(state);
         };
-        try (Server server = Server.<Void, String>builder(connection -> {
-                    handles.add(connection.handle());
-                    return null;
-                }, handler).onClose(onClose).bind("127.0.0.1").start(0)) {
+        try (Server server = Server.builder(recordingHandles(handles), handler).onClose(onClose).bind("127.0.0.1").start(0)) {
             ConnectionHandle<String> handle;
             try (TestClient client = TestClient.connect(server)) {
                 handle = handles.poll(10, TimeUnit.SECONDS);
@@ -399,10 +393,7 @@ class ActorSemanticsTest {
             delivered.add(message);
             return Next.continueWith(state);
         };
-        try (Server server = Server.<Void, String>builder(connection -> {
-                    handles.add(connection.handle());
-                    return null;
-                }, handler).bind("127.0.0.1").start(0);
+        try (Server server = Server.builder(recordingHandles(handles), handler).bind("127.0.0.1").start(0);
              TestClient client = TestClient.connect(server)) {
             ConnectionHandle<String> handle = handles.poll(10, TimeUnit.SECONDS);
             assertThat(handle).isNotNull();
@@ -460,5 +451,13 @@ class ActorSemanticsTest {
             assertThat(closed.reason()).isEqualTo(new CloseReason.PeerClosed());
             assertThat(closed.state()).isEqualTo("after the call");
         }
+    }
+
+    /** An onInit that hands each new connection's handle to the test and keeps no state. */
+    private static <M> OnInit<Void, M> recordingHandles(BlockingQueue<ConnectionHandle<M>> handles) {
+        return connection -> {
+            handles.add(connection.handle());
+            return null;
+        };
     }
 }

@@ -193,14 +193,7 @@ class ServerLifecycleTest {
             Duration stopTook = stopReturnedAfter.poll(10, TimeUnit.SECONDS);
             assertThat(stopTook).as("stop() returned inside the handler").isNotNull().isLessThan(Duration.ofSeconds(2));
             assertThat(runningAfterStop.poll(10, TimeUnit.SECONDS)).as("isRunning() right after stop()").isFalse();
-            Thread awaiter = Thread.ofPlatform().start(() -> {
-                try {
-                    server.awaitTermination();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            assertThat(awaiter.join(Duration.ofSeconds(3))).as("the server terminated").isTrue();
+            TestSupport.assertTerminatesWithin(server, Duration.ofSeconds(3));
             bystander.assertClosedByServer();
             List<RecordingOnClose.Closed<Void, String>> closed = onClose.next(2);
             assertThat(closed).allSatisfy(each -> assertThat(each.reason()).isEqualTo(new CloseReason.ServerStopped()));
@@ -225,14 +218,7 @@ class ServerLifecycleTest {
             assertThat(client.roundTrip("bye")).isEqualTo("bye");
         }
         await(stopReturned, "stop() to return inside onClose");
-        Thread awaiter = Thread.ofPlatform().start(() -> {
-            try {
-                server.awaitTermination();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        assertThat(awaiter.join(Duration.ofSeconds(3))).as("the server terminated").isTrue();
+        TestSupport.assertTerminatesWithin(server, Duration.ofSeconds(3));
         assertThat(server.isRunning()).isFalse();
     }
 }

@@ -1,5 +1,7 @@
 package dev.glisten;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.glisten.internal.RealServer;
@@ -142,5 +144,17 @@ final class TestSupport {
         Field config = RealServer.class.getDeclaredField("config");
         config.setAccessible(true);
         return (ServerConfig<?, ?>) config.get(server);
+    }
+
+    /** Asserts that {@link Server#awaitTermination()} returns within {@code timeout}. */
+    static void assertTerminatesWithin(Server server, Duration timeout) throws InterruptedException {
+        Thread awaiter = Thread.ofPlatform().start(() -> {
+            try {
+                server.awaitTermination();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertThat(awaiter.join(timeout)).as("the server terminated").isTrue();
     }
 }
