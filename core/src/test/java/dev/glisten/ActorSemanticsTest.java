@@ -333,7 +333,7 @@ class ActorSemanticsTest {
                 for (int i = 1; i <= 5; i++) {
                     handle.send(i);
                 }
-                // And from another thread, which a mailbox thread would serve if it did not wait.
+                // And from another thread, while onInit still runs: delivered after it, in order.
                 Thread other = Thread.ofVirtual().start(() -> {
                     for (int i = 6; i <= 10; i++) {
                         handle.send(i);
@@ -409,8 +409,8 @@ class ActorSemanticsTest {
     @Test
     @SuppressWarnings("try") // the client only has to be connected
     void onCloseNeverRunsDuringALoopCall() throws Exception {
-        // A user message keeps the loop busy on a mailbox thread while the peer closes; onClose must
-        // wait for that call to return.
+        // A user message keeps the loop busy while the peer closes; onClose must wait for that call
+        // to return.
         BlockingQueue<ConnectionHandle<String>> handles = new LinkedBlockingQueue<>();
         AtomicBoolean inCall = new AtomicBoolean();
         AtomicBoolean overlapped = new AtomicBoolean();

@@ -418,8 +418,8 @@ class OnCloseTest {
     }
 
     /**
-     * A user message reaches an idle connection on a mailbox thread while the connection's own
-     * thread is blocked reading; both threads then see the end, and only one may report it.
+     * A user message wakes an idle connection whose thread was waiting for bytes, and the loop
+     * ends the connection from it; the end is reported once.
      */
     @Test
     void anEndDecidedOnAUserMessageIsReportedOnce() throws Exception {

@@ -149,8 +149,8 @@ class ServerLifecycleTest {
     }
 
     /**
-     * One connection asks the loop to stop the server, from a packet or from a user message (run on
-     * a mailbox thread); another connection is open meanwhile. Both end with ServerStopped.
+     * One connection asks the loop to stop the server, from a packet or from a user message;
+     * another connection is open meanwhile. Both end with ServerStopped.
      */
     private static void assertStopFromInsideWorks(boolean fromUserMessage) throws Exception {
         AtomicReference<Server> self = new AtomicReference<>();

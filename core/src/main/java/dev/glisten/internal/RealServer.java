@@ -53,7 +53,7 @@ public final class RealServer<S, M> implements Server {
         }
     }
 
-    /** Binds, starts the acceptors and the watchdog, and returns the running server. */
+    /** Binds, starts the socket watchers and the acceptors, and returns the running server. */
     public static <S, M> Server start(ServerConfig<S, M> config) throws IOException {
         ServerSocketChannel listener = Listeners.listen(config.port(), config.socketOptions());
         RealServer<S, M> server;
@@ -141,8 +141,8 @@ public final class RealServer<S, M> implements Server {
         // Decided here, not on the stopper thread: isRunning() is false as soon as stop() returns.
         boolean first = stopping.compareAndSet(false, true);
         if (threads.isOwn(Thread.currentThread())) {
-            // Called from a handler (or onClose): its own connection cannot end, nor its mailbox
-            // thread get a turn, until it returns; so stop from another thread and return now.
+            // Called from a handler (or onClose): its own connection cannot end until it returns,
+            // so stop from another thread and return now.
             if (first) {
                 threads.startStopper(this::shutDown);
             }
