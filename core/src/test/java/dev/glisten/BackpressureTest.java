@@ -118,4 +118,33 @@ class BackpressureTest {
             assertThat(slow.roundTrip("free again")).isEqualTo("free again");
         }
     }
+
+    @Test
+    void aBlockedLoopWithBytesWaitingCostsNoCpu() throws Exception {
+        // Bytes wait in the socket while the loop is blocked. The selector that watches the socket is
+        // level-triggered: unless it stops asking about this socket until the loop waits again, it
+        // reports the same bytes in a tight loop and burns a core for as long as the loop blocks.
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Handler<Void, Void> handler = (state, message, connection) -> {
+            blocked.countDown();
+            await(release, "the test to release the loop");
+            connection.send(((Message.Packet<Void>) message).bytes());
+            return Next.continueWith(state);
+        };
+        try (Server server = Server.<Void, Void>builder(connection -> null, handler).bind("127.0.0.1").start(0);
+             TestClient client = TestClient.connect(server)) {
+            client.write("first");
+            await(blocked, "the loop to block");
+            client.write("second, waiting in the socket");
+            Thread.sleep(200); // let the bytes arrive and the selector see them
+            long cpuBefore = TestSupport.processCpuNanos();
+            long wallBefore = System.nanoTime();
+            Thread.sleep(1_000);
+            double busy = (double) (TestSupport.processCpuNanos() - cpuBefore) / (System.nanoTime() - wallBefore);
+            release.countDown();
+            assertThat(busy).as("share of one core the process used while the loop was blocked").isLessThan(0.5);
+            assertThat(client.readString("first".length())).isEqualTo("first");
+        }
+    }
 }

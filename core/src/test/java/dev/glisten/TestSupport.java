@@ -120,6 +120,17 @@ final class TestSupport {
         }
     }
 
+    /**
+     * CPU time used by this process so far, in nanoseconds. By reflection, like {@link #threadNames()}:
+     * the tests run inside module dev.glisten, which does not read java.management.
+     */
+    static long processCpuNanos() throws Exception {
+        Class<?> beanType = Class.forName("com.sun.management.OperatingSystemMXBean");
+        Object bean = Class.forName("java.lang.management.ManagementFactory")
+                .getMethod("getPlatformMXBean", Class.class).invoke(null, beanType);
+        return (Long) beanType.getMethod("getProcessCpuTime").invoke(bean);
+    }
+
     static List<String> glistenThreadNames() throws Exception {
         return threadNames().stream().filter(name -> name.startsWith("glisten-")).toList();
     }
