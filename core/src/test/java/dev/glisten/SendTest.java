@@ -76,6 +76,20 @@ class SendTest {
     }
 
     @Test
+    void aGatheringSendOfNothingIsAllowed() throws Exception {
+        // send() with no buffers, or only empty ones, writes nothing and keeps the connection open.
+        try (Server server = serverReplying(connection -> {
+                connection.send();
+                connection.send(ByteBuffer.allocate(0), ByteBuffer.allocate(0));
+                connection.send(ascii("after"));
+            });
+             TestClient client = TestClient.connect(server)) {
+            client.write("go");
+            assertThat(client.readString(5)).isEqualTo("after");
+        }
+    }
+
+    @Test
     void aGatheringSendDeliversEveryBufferInOrder() throws Exception {
         ByteBuffer header = ascii("HEAD:");
         ByteBuffer empty = ByteBuffer.allocate(0);

@@ -11,6 +11,7 @@ import java.nio.channels.CancelledKeyException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * A server connection's socket: non-blocking, watched by a {@link SocketWatcher}. Its owner (the
@@ -93,10 +94,11 @@ final class WatchedSocket {
     }
 
     /**
-     * Owner only: parks until the socket may be readable or {@code wakeUp} says there is other work
-     * (a message, a close). Spurious returns are harmless: the caller reads, and reading finds nothing.
+     * Owner only: parks until the socket may be readable or {@code hasOtherWork} says there is other
+     * work (a message, a close). Spurious returns are harmless: the caller reads, and reading finds
+     * nothing.
      */
-    void awaitReadable(java.util.function.BooleanSupplier hasOtherWork) {
+    void awaitReadable(BooleanSupplier hasOtherWork) {
         for (;;) {
             int state = readState;
             if (state == BUSY && READ_STATE.compareAndSet(this, BUSY, WAITING)) {
@@ -140,7 +142,7 @@ final class WatchedSocket {
                 }
             } else {
                 channel.write(gathered);
-                if (!gathered[gathered.length - 1].hasRemaining() && allWritten(gathered)) {
+                if (allWritten(gathered)) {
                     return true;
                 }
             }
