@@ -59,8 +59,7 @@ final class Acceptor implements Runnable {
                         }
                         backoff = Supervisor.FIRST_BACKOFF;
                     } else {
-                        backoff = backoff.multipliedBy(2).compareTo(Supervisor.MAX_BACKOFF) > 0
-                                ? Supervisor.MAX_BACKOFF : backoff.multipliedBy(2);
+                        backoff = Supervisor.nextBackoff(backoff);
                     }
                     try {
                         sleeper.sleep(backoff);

@@ -48,9 +48,15 @@ final class Supervisor {
                     return restarts;
                 }
                 restarts++;
-                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                backoff = nextBackoff(backoff);
             }
         }
         return restarts;
+    }
+
+    /** Twice {@code backoff}, at most {@link #MAX_BACKOFF}. */
+    static Duration nextBackoff(Duration backoff) {
+        Duration doubled = backoff.multipliedBy(2);
+        return doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
     }
 }

@@ -187,10 +187,6 @@ final class WatchedSocket {
         watcher.wakeup();
     }
 
-    boolean isOpen() {
-        return channel.isOpen();
-    }
-
     SocketAddress localAddress() {
         return localAddress;
     }
