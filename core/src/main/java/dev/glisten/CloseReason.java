@@ -79,6 +79,17 @@ public sealed interface CloseReason {
      */
     record SendTimedOut(Duration timeout) implements CloseReason { }
 
+    /**
+     * The TLS handshake failed or did not complete within the handshake timeout, so {@link OnInit}
+     * never ran and {@link OnClose} gets a {@code null} state. Normal on a public port (scanners,
+     * plaintext clients, clients that distrust the certificate), so it is logged at DEBUG only.
+     * Also the reason when {@link Connection#startTls(Tls)} fails, with the state at that point.
+     *
+     * @param error what failed: a {@link javax.net.ssl.SSLException} from the handshake, a
+     *     {@link java.net.SocketTimeoutException} for the timeout, or the I/O error
+     */
+    record TlsHandshakeFailed(IOException error) implements CloseReason { }
+
     /** {@link Connection#close()} or {@link ConnectionHandle#close()} was called. */
     record ClosedLocally() implements CloseReason { }
 

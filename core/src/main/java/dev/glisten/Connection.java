@@ -3,6 +3,7 @@ package dev.glisten;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.util.Optional;
 
 /**
  * One accepted connection, as its {@link Handler} sees it: send bytes to the peer, learn the
@@ -65,6 +66,36 @@ public interface Connection<M> {
      * @return the local address, an {@link java.net.InetSocketAddress} for TCP
      */
     SocketAddress localAddress();
+
+    /**
+     * What the TLS handshake settled, for a connection of a server built with
+     * {@link Server.Builder#tls(Tls)} (already in {@link OnInit}) or upgraded by
+     * {@link #startTls(Tls)}.
+     *
+     * @return the negotiated protocol, ALPN protocol, server name and client certificates; empty
+     *     for a plain TCP connection
+     */
+    Optional<NegotiatedTls> tls();
+
+    /**
+     * Upgrades this plain connection to TLS in place (STARTTLS, as SMTP, IMAP, XMPP and PostgreSQL
+     * do): runs the server side of the handshake now, on the calling thread, within the
+     * handshake timeout of {@code tls}; afterwards {@link Message.Packet}s carry decrypted bytes,
+     * sends are encrypted, and the state goes on unchanged. Call it from the loop or {@link OnInit}
+     * after telling the client to begin (for SMTP, after sending {@code 220 Ready to start TLS}).
+     *
+     * <p>Bytes the client sent before its handshake and that the loop already received are not
+     * part of the TLS stream; whatever a {@link Message.Packet} carried after the STARTTLS command
+     * must be discarded, never acted on (RFC 3207 section 4.2; CVE-2011-0411 was that mistake).
+     *
+     * @param tls the certificate and options to use
+     * @return what the handshake settled, also given by {@link #tls()} from now on
+     * @throws IOException if the handshake fails or times out; the connection is then closed
+     *     ({@link CloseReason.TlsHandshakeFailed})
+     * @throws IllegalStateException if the connection already speaks TLS, or the caller is not the
+     *     connection's own thread (the loop, {@code onInit})
+     */
+    NegotiatedTls startTls(Tls tls) throws IOException;
 
     /**
      * Closes the connection. {@link OnClose} runs with {@link CloseReason.ClosedLocally} once any

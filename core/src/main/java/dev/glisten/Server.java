@@ -2,6 +2,7 @@ package dev.glisten;
 
 import dev.glisten.internal.RealServer;
 import dev.glisten.internal.ServerConfig;
+import dev.glisten.internal.tls.RealTls;
 import dev.glisten.socket.SocketOptions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -88,6 +89,33 @@ public interface Server extends AutoCloseable {
     int connectionCount();
 
     /**
+     * Counters since the server started.
+     *
+     * @return a snapshot; each call makes a new one
+     */
+    ServerStats stats();
+
+    /**
+     * Reads the server's TLS files again ({@link Tls#reloaded()}) and uses the result for every
+     * handshake from now on; connections already open keep the material they started with. A
+     * renewed certificate is picked up without a restart.
+     *
+     * @throws IllegalArgumentException naming the file and the fix if the new material is
+     *     unusable; the server keeps the material it had
+     * @throws IllegalStateException if the server was built without {@link Builder#tls(Tls)}
+     */
+    void reloadTls();
+
+    /**
+     * Uses {@code replacement} for every handshake from now on; connections already open keep the
+     * material they started with.
+     *
+     * @param replacement the new configuration, already loaded and checked by its builder
+     * @throws IllegalStateException if the server was built without {@link Builder#tls(Tls)}
+     */
+    void reloadTls(Tls replacement);
+
+    /**
      * Whether the server is accepting connections (it has not been stopped).
      *
      * @return {@code false} once {@link #stop()} has begun
@@ -131,6 +159,7 @@ public interface Server extends AutoCloseable {
         private int readBufferSize = 16 * 1024;
         private Duration sendTimeout = Duration.ofSeconds(30);
         private Duration stopTimeout = Duration.ofSeconds(5);
+        private Tls tls;
 
         private Builder(OnInit<S, M> onInit, Handler<S, M> handler) {
             this.onInit = Objects.requireNonNull(onInit, "onInit");
@@ -244,6 +273,20 @@ public interface Server extends AutoCloseable {
         }
 
         /**
+         * Serves TLS instead of plain TCP: every connection's thread runs the handshake (within
+         * {@link Tls.Builder#handshakeTimeout}) before {@link OnInit}, and the handler sees
+         * decrypted bytes. Default: none (plain TCP).
+         *
+         * @param tls the certificate and options, from {@link Tls#builder()} or
+         *     {@link Tls#fromPemFiles}
+         * @return this builder
+         */
+        public Builder<S, M> tls(Tls tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /**
          * Binds and starts accepting.
          *
          * @param port the TCP port, 0 to let the operating system choose (see {@link Server#port()})
@@ -258,7 +301,7 @@ public interface Server extends AutoCloseable {
                 throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
             }
             return RealServer.start(new ServerConfig<>(onInit, handler, onClose, socketOptions, port,
-                    acceptors, readBufferSize, sendTimeout, stopTimeout));
+                    acceptors, readBufferSize, sendTimeout, stopTimeout, (RealTls) tls));
         }
 
         private static Duration positive(String option, Duration timeout) {

@@ -4,16 +4,22 @@ import dev.glisten.CloseReason;
 import dev.glisten.Connection;
 import dev.glisten.ConnectionHandle;
 import dev.glisten.Message;
+import dev.glisten.NegotiatedTls;
 import dev.glisten.Next;
+import dev.glisten.Tls;
+import dev.glisten.internal.tls.RealTls;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -45,9 +51,9 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     static final CloseReason SERVER_STOPPED = new CloseReason.ServerStopped();
     private static final List<Class<?>> PRELOADED = List.of(CloseReason.StoppedAbnormally.class,
             CloseReason.HandlerFailed.class, CloseReason.InitFailed.class, CloseReason.SocketError.class,
-            CloseReason.SendFailed.class, CloseReason.SendTimedOut.class, Message.Packet.class,
-            Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class,
-            Descriptors.class, WatchedSocket.class, ReadBuffers.class);
+            CloseReason.SendFailed.class, CloseReason.SendTimedOut.class, CloseReason.TlsHandshakeFailed.class,
+            Message.Packet.class, Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class,
+            Descriptors.class, PeerChannel.class, WatchedSocket.class, TlsChannel.class, ReadBuffers.class);
 
     static {
         try {
@@ -64,6 +70,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ConcurrentLinkedQueue<Object> mailbox = new ConcurrentLinkedQueue<>();
     private final BooleanSupplier hasOtherWork = this::hasOtherWork;
+    private final BooleanSupplier hasClose = this::hasClose;
 
     // Confined to the connection's thread.
     private S state;
@@ -72,11 +79,15 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
     private volatile boolean open = true;
     private volatile CloseReason closeCause;
+    // The socket itself, or TLS over it; replaced (under writeLock) only by the owner.
+    private volatile PeerChannel channel;
+    private volatile NegotiatedTls tls;
 
     ConnectionProcess(RealServer<S, M> server, WatchedSocket socket) {
         this.server = server;
         this.config = server.config();
         this.socket = socket;
+        this.channel = socket;
     }
 
     /** The body of the connection's own thread. */
@@ -91,7 +102,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             if (open) {
                 // Even finishing failed: at least give back the descriptor and the registry entry.
                 open = false;
-                socket.close();
+                channel.close();
                 server.connectionEnded(this);
             }
         }
@@ -108,6 +119,15 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             finish(closeCause);
             return;
         }
+        RealTls serverTls = server.tls();
+        if (serverTls != null) {
+            try {
+                upgrade(serverTls);
+            } catch (IOException e) {
+                finish(closeCause != null ? closeCause : new CloseReason.TlsHandshakeFailed(e));
+                return;
+            }
+        }
         try {
             state = config.onInit().init(this);
             initialized = true;
@@ -118,6 +138,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
         }
         ReadBuffers buffers = server.readBuffers();
         boolean mayRead = true;
+        PeerChannel from = channel;
         while (!ended) {
             CloseReason cause = closeCause;
             if (cause != null) {
@@ -130,28 +151,32 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             if (mayRead) {
                 byte[] bytes;
                 try {
-                    bytes = socket.read(buffers);
+                    bytes = from.read(buffers);
                 } catch (IOException e) {
                     finish(new CloseReason.SocketError(e));
                     return;
                 }
-                if (bytes == WatchedSocket.END_OF_STREAM) {
+                if (bytes == PeerChannel.END_OF_STREAM) {
                     finish(PEER_CLOSED);
                     return;
                 }
                 if (bytes != null) {
+                    mayRead = from.mayHaveMore();
                     if (!deliver(new Message.Packet<>(bytes))) {
                         return;
                     }
-                    // A read that did not fill the buffer emptied the socket: wait for the watcher
-                    // instead of a read that would only fail with EAGAIN. A full one may have left more.
-                    mayRead = bytes.length == buffers.size();
+                    // The handler may have upgraded the connection to TLS.
+                    from = channel;
                     continue;
                 }
             }
-            socket.awaitReadable(hasOtherWork);
+            from.awaitReadable(hasOtherWork);
             mayRead = true;
         }
+    }
+
+    private boolean hasClose() {
+        return closeCause != null;
     }
 
     private boolean hasOtherWork() {
@@ -223,7 +248,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
         open = false;
         CLOSE_CAUSE.compareAndSet(this, null, reason);
         CloseReason finalReason = closeCause;
-        socket.close();
+        channel.close();
         mailbox.clear();
         try {
             config.onClose().onClose(initialized ? state : null, finalReason, this);
@@ -242,7 +267,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
      */
     void closeWith(CloseReason reason) {
         if (CLOSE_CAUSE.compareAndSet(this, null, reason)) {
-            socket.close();
+            channel.close();
             socket.wakeOwner();
         }
     }
@@ -274,7 +299,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             }
             boolean written;
             try {
-                written = socket.write(single, gathered, System.nanoTime() + config.sendTimeout().toNanos());
+                written = channel.write(single, gathered, System.nanoTime() + config.sendTimeout().toNanos());
             } catch (IOException e) {
                 closeWith(new CloseReason.SendFailed(e));
                 throw e;
@@ -287,6 +312,61 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             }
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    /**
+     * Runs the TLS handshake on the owner's thread and switches the connection to it, holding the
+     * write lock so that no other thread's send goes out in plain text meanwhile.
+     */
+    private NegotiatedTls upgrade(RealTls with) throws IOException {
+        writeLock.lock();
+        try {
+            InetSocketAddress peer = peerAddress() instanceof InetSocketAddress inet ? inet : null;
+            TlsChannel secured = new TlsChannel(socket,
+                    with.newServerEngine(peer == null ? null : peer.getHostString(), peer == null ? -1 : peer.getPort()),
+                    server.tlsBuffers(), config.sendTimeout());
+            NegotiatedTls negotiated;
+            try {
+                negotiated = secured.handshake(with.handshakeTimeout(), hasClose);
+            } catch (IOException e) {
+                server.tlsHandshakeFailed();
+                LOG.log(Level.DEBUG, () -> "TLS handshake with " + peerAddress() + " failed: " + e);
+                throw e;
+            }
+            server.tlsHandshakeCompleted();
+            channel = secured;
+            tls = negotiated;
+            return negotiated;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    @Override
+    public Optional<NegotiatedTls> tls() {
+        return Optional.ofNullable(tls);
+    }
+
+    @Override
+    public NegotiatedTls startTls(Tls with) throws IOException {
+        Objects.requireNonNull(with, "tls");
+        if (Thread.currentThread() != socket.owner()) {
+            throw new IllegalStateException("startTls must be called on the connection's own thread (from its "
+                    + "handler or onInit), not " + Thread.currentThread());
+        }
+        if (tls != null) {
+            throw new IllegalStateException("the connection already speaks TLS (" + tls.protocol() + ")");
+        }
+        CloseReason cause = closeCause;
+        if (cause != null) {
+            throw new SocketException("the connection is closed (" + cause + ")");
+        }
+        try {
+            return upgrade((RealTls) with);
+        } catch (IOException e) {
+            closeWith(new CloseReason.TlsHandshakeFailed(e));
+            throw e;
         }
     }
 

@@ -1,6 +1,9 @@
 package dev.glisten.internal;
 
 import dev.glisten.Server;
+import dev.glisten.ServerStats;
+import dev.glisten.Tls;
+import dev.glisten.internal.tls.RealTls;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
@@ -14,6 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 
 /** The engine behind {@link Server}: listener, acceptor pool, connections and their shutdown. */
 public final class RealServer<S, M> implements Server {
@@ -34,12 +39,20 @@ public final class RealServer<S, M> implements Server {
     private final AtomicInteger nextWatcher = new AtomicInteger();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
+    private final LongAdder accepted = new LongAdder();
+    private final LongAdder tlsHandshakes = new LongAdder();
+    private final LongAdder tlsHandshakeFailures = new LongAdder();
+    private final ReentrantLock tlsBuffersLock = new ReentrantLock();
+    private volatile RealTls tls;
+    private volatile TlsBuffers tlsBuffers;
+    private Thread tlsFileWatcher;
 
     private RealServer(ServerConfig<S, M> config, ServerSocketChannel listener) throws IOException {
         this.config = config;
         this.listener = listener;
         this.address = (InetSocketAddress) listener.getLocalAddress();
         this.threads = new Threads(String.valueOf(address.getPort()));
+        this.tls = config.tls();
         // One watcher per processor, like an event loop per core; the carriers run the connections.
         int processors = Math.max(1, Runtime.getRuntime().availableProcessors());
         this.readBuffers = new ReadBuffers(config.readBufferSize(), 2 * processors);
@@ -73,6 +86,10 @@ public final class RealServer<S, M> implements Server {
         for (SocketWatcher watcher : watchers) {
             watcherThreads.add(threads.startWatcher(watcher));
         }
+        if (tls != null && tls.reloadInterval() != null) {
+            TlsFileWatcher watcher = new TlsFileWatcher(tls.reloadInterval(), this::tls, this::reloadTls, this::isRunning);
+            tlsFileWatcher = threads.startTlsFileWatcher(watcher);
+        }
         AtomicBoolean exhausted = new AtomicBoolean();
         for (int i = 0; i < config.acceptors(); i++) {
             String name = "acceptor " + i + " of " + Listeners.hostAndPort(address);
@@ -94,6 +111,7 @@ public final class RealServer<S, M> implements Server {
             return;
         }
         connections.add(process);
+        accepted.increment();
         if (stopping.get()) {
             process.closeWith(ConnectionProcess.SERVER_STOPPED);
         }
@@ -119,6 +137,64 @@ public final class RealServer<S, M> implements Server {
 
     ReadBuffers readBuffers() {
         return readBuffers;
+    }
+
+    /** The TLS configuration new connections handshake with, or {@code null} for plain TCP. */
+    RealTls tls() {
+        return tls;
+    }
+
+    /** The buffers TLS connections borrow, made when the first one (or a STARTTLS) needs them. */
+    TlsBuffers tlsBuffers() {
+        TlsBuffers made = tlsBuffers;
+        if (made == null) {
+            tlsBuffersLock.lock();
+            try {
+                made = tlsBuffers;
+                if (made == null) {
+                    made = TlsBuffers.sized(2 * watchers.size());
+                    tlsBuffers = made;
+                }
+            } finally {
+                tlsBuffersLock.unlock();
+            }
+        }
+        return made;
+    }
+
+    void tlsHandshakeCompleted() {
+        tlsHandshakes.increment();
+    }
+
+    void tlsHandshakeFailed() {
+        tlsHandshakeFailures.increment();
+    }
+
+    @Override
+    public ServerStats stats() {
+        return new ServerStats(connections.size(), accepted.sum(), tlsHandshakes.sum(), tlsHandshakeFailures.sum());
+    }
+
+    @Override
+    public void reloadTls() {
+        RealTls current = requireTls();
+        reloadTls(current.reloaded());
+        LOG.log(Level.INFO, () -> "glisten on " + Listeners.hostAndPort(address) + " reloaded " + tls);
+    }
+
+    @Override
+    public void reloadTls(Tls replacement) {
+        java.util.Objects.requireNonNull(replacement, "replacement");
+        requireTls();
+        tls = (RealTls) replacement;
+    }
+
+    private RealTls requireTls() {
+        RealTls current = tls;
+        if (current == null) {
+            throw new IllegalStateException("this server was started without tls(...); there is nothing to reload");
+        }
+        return current;
     }
 
     @Override
@@ -164,6 +240,10 @@ public final class RealServer<S, M> implements Server {
         try {
             // Listener first: from here on the kernel refuses new clients instead of queueing them.
             Descriptors.release(listener);
+            if (tlsFileWatcher != null) {
+                tlsFileWatcher.interrupt();
+                tlsFileWatcher.join(ACCEPTOR_JOIN_TIMEOUT);
+            }
             for (Thread acceptor : acceptors) {
                 acceptor.interrupt();
             }

@@ -3,6 +3,7 @@ package dev.glisten.internal;
 import dev.glisten.Handler;
 import dev.glisten.OnClose;
 import dev.glisten.OnInit;
+import dev.glisten.internal.tls.RealTls;
 import dev.glisten.socket.SocketOptions;
 import java.time.Duration;
 
@@ -11,6 +12,7 @@ import java.time.Duration;
  *
  * @param <S> the per-connection state
  * @param <M> the type of user messages
+ * @param tls how connections speak TLS, or {@code null} for plain TCP
  */
 public record ServerConfig<S, M>(
         OnInit<S, M> onInit,
@@ -21,5 +23,6 @@ public record ServerConfig<S, M>(
         int acceptors,
         int readBufferSize,
         Duration sendTimeout,
-        Duration stopTimeout) {
+        Duration stopTimeout,
+        RealTls tls) {
 }

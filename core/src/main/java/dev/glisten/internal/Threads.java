@@ -50,6 +50,14 @@ final class Threads {
     }
 
     /**
+     * Starts the thread that reloads TLS files when they change. Not counted: the server stops it
+     * before it waits for the counted threads.
+     */
+    Thread startTlsFileWatcher(Runnable body) {
+        return Thread.ofVirtual().name(prefix + "tls-files").start(body);
+    }
+
+    /**
      * Starts the thread that stops the server on behalf of one of the server's own threads. It is
      * not counted: stopping waits for every counted thread, and must not wait for itself.
      */

@@ -28,9 +28,7 @@ import java.util.function.BooleanSupplier;
  * Interest is changed before the state is published, and undone if the publication loses a race,
  * so a waiting owner always has read interest on.
  */
-final class WatchedSocket {
-
-    static final byte[] END_OF_STREAM = new byte[0];
+final class WatchedSocket implements PeerChannel {
 
     private static final int BUSY = 0;
     private static final int WAITING = 1;
@@ -54,6 +52,8 @@ final class WatchedSocket {
     private volatile int readState = BUSY;
     private volatile Thread writeWaiter;
     private volatile boolean writable;
+    // Confined to the owner.
+    private boolean lastReadFilled;
 
     WatchedSocket(SocketChannel channel, SocketWatcher watcher) throws IOException {
         this.channel = channel;
@@ -70,15 +70,14 @@ final class WatchedSocket {
         key = watcher.register(channel, this);
     }
 
-    /**
-     * Reads what the socket has, without blocking.
-     *
-     * @return the bytes read, {@code null} if there were none, {@link #END_OF_STREAM} at the end
-     */
-    byte[] read(ReadBuffers buffers) throws IOException {
+    @Override
+    public byte[] read(ReadBuffers buffers) throws IOException {
         ByteBuffer buffer = buffers.take();
         try {
             int read = channel.read(buffer);
+            // A read that did not fill the buffer emptied the socket: the owner had better wait for
+            // the watcher than make a read that would only fail with EAGAIN.
+            lastReadFilled = !buffer.hasRemaining();
             if (read < 0) {
                 return END_OF_STREAM;
             }
@@ -93,12 +92,28 @@ final class WatchedSocket {
         }
     }
 
+    @Override
+    public boolean mayHaveMore() {
+        return lastReadFilled;
+    }
+
+    /** Reads raw bytes into {@code dst} without blocking: what TLS decrypts. */
+    int read(ByteBuffer dst) throws IOException {
+        return channel.read(dst);
+    }
+
+    @Override
+    public void awaitReadable(BooleanSupplier hasOtherWork) {
+        awaitReadable(hasOtherWork, 0);
+    }
+
     /**
-     * Owner only: parks until the socket may be readable or {@code hasOtherWork} says there is other
-     * work (a message, a close). Spurious returns are harmless: the caller reads, and reading finds
-     * nothing.
+     * As {@link #awaitReadable(BooleanSupplier)}, giving up at {@code deadline}
+     * ({@link System#nanoTime()}), or never if it is 0.
+     *
+     * @return {@code false} if the deadline passed
      */
-    void awaitReadable(BooleanSupplier hasOtherWork) {
+    boolean awaitReadable(BooleanSupplier hasOtherWork, long deadline) {
         for (;;) {
             int state = readState;
             if (state == BUSY && READ_STATE.compareAndSet(this, BUSY, WAITING)) {
@@ -106,7 +121,7 @@ final class WatchedSocket {
             }
             if (state == MUTED && READ_STATE.compareAndSet(this, MUTED, WAITING)) {
                 if (!setInterest(key, SelectionKey.OP_READ, true)) {
-                    return;
+                    return true;
                 }
                 watcher.wakeup();
                 break;
@@ -115,10 +130,21 @@ final class WatchedSocket {
                 break;
             }
         }
+        boolean inTime = true;
         while (readState == WAITING && !hasOtherWork.getAsBoolean() && channel.isOpen()) {
-            LockSupport.park(this);
+            if (deadline == 0) {
+                LockSupport.park(this);
+                continue;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                inTime = false;
+                break;
+            }
+            LockSupport.parkNanos(this, left);
         }
         READ_STATE.compareAndSet(this, WAITING, BUSY);
+        return inTime;
     }
 
     /** Wakes the owner, for example because a message or a close is waiting for it. */
@@ -127,13 +153,8 @@ final class WatchedSocket {
         LockSupport.unpark(writeWaiter);
     }
 
-    /**
-     * Writes {@code single}, or every buffer of {@code gathered}, waiting for room in the kernel's
-     * send buffer until {@code deadline} ({@link System#nanoTime()}).
-     *
-     * @return {@code false} if the deadline passed first (some bytes may have been written)
-     */
-    boolean write(ByteBuffer single, ByteBuffer[] gathered, long deadline) throws IOException {
+    @Override
+    public boolean write(ByteBuffer single, ByteBuffer[] gathered, long deadline) throws IOException {
         for (;;) {
             if (gathered == null) {
                 channel.write(single);
@@ -177,7 +198,8 @@ final class WatchedSocket {
     }
 
     /** Closes the socket; the watcher is woken so the kernel's descriptor is released at once. */
-    void close() {
+    @Override
+    public void close() {
         SelectionKey registered = key;
         if (registered != null) {
             registered.cancel();
@@ -185,6 +207,16 @@ final class WatchedSocket {
         Descriptors.release(channel);
         // A registered channel's descriptor is closed when its selector next deregisters it.
         watcher.wakeup();
+    }
+
+    /** Writes what the kernel takes now, without waiting: a best-effort goodbye before a close. */
+    void writeNow(ByteBuffer buffer) throws IOException {
+        channel.write(buffer);
+    }
+
+    /** The connection's thread, which alone reads and waits. */
+    Thread owner() {
+        return owner;
     }
 
     SocketAddress localAddress() {

@@ -16,14 +16,14 @@ import java.util.concurrent.TimeUnit;
  * read: what the tests prove is that glisten reads what operators actually have. Tests that need it
  * are skipped where it is not installed.
  */
-final class Openssl {
+public final class Openssl {
 
     private static final long TIMEOUT_SECONDS = 60;
     private static final String BINARY = find();
 
     private Openssl() { }
 
-    static void assumeInstalled() {
+    public static void assumeInstalled() {
         assumeTrue(BINARY != null, "openssl is not installed");
     }
 
@@ -34,7 +34,7 @@ final class Openssl {
      * @return what it wrote to standard output and standard error
      * @throws AssertionError with that output if it fails or runs too long
      */
-    static String run(Path dir, String... args) {
+    public static String run(Path dir, String... args) {
         assumeInstalled();
         List<String> command = new ArrayList<>();
         command.add(BINARY);

@@ -15,12 +15,12 @@ import java.util.Map;
  * certificates the intermediate signs. Certificates are valid for two days, for 127.0.0.1 and
  * localhost, for both server and client authentication.
  */
-final class TestPki {
+public final class TestPki {
 
-    static final String PASSWORD = "correct horse battery";
+    public static final String PASSWORD = "correct horse battery";
 
     /** The key formats openssl writes, each with how to make it. */
-    enum KeyKind {
+    public enum KeyKind {
         RSA_PKCS1("RSA", null, List.of("genrsa", "-traditional", "-out", "%s", "2048")),
         RSA_PKCS8("RSA", null, List.of("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "%s")),
         RSA_PSS("RSASSA-PSS", null, List.of("genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "%s")),
@@ -41,8 +41,8 @@ final class TestPki {
                 List.of("pkcs8", "-topk8", "-v2", "aes-128-cbc", "-v2prf", "hmacWithSHA512", "-iter", "1000",
                         "-in", "%s.plain", "-passout", "pass:" + PASSWORD, "-out", "%s"));
 
-        final String algorithm;
-        final String password;
+        public final String algorithm;
+        public final String password;
         private final List<List<String>> commands;
 
         KeyKind(String algorithm, String password, List<String> command) {
@@ -58,7 +58,7 @@ final class TestPki {
             this.commands = List.of(makePlain, encrypt);
         }
 
-        char[] passwordChars() {
+        public char[] passwordChars() {
             return password == null ? null : password.toCharArray();
         }
 
@@ -76,33 +76,33 @@ final class TestPki {
     private Path intermediateKey;
     private int serial = 1000;
 
-    TestPki(Path dir) {
+    public TestPki(Path dir) {
         Openssl.assumeInstalled();
         this.dir = dir;
     }
 
-    Path dir() {
+    public Path dir() {
         return dir;
     }
 
     /** The root CA's certificate: what clients trust. */
-    Path rootCertificate() {
+    public Path rootCertificate() {
         ensureCas();
         return rootCertificate;
     }
 
-    Path intermediateCertificate() {
+    public Path intermediateCertificate() {
         ensureCas();
         return intermediateCertificate;
     }
 
     /** A key of {@code kind}, made on first use. */
-    Path key(KeyKind kind) {
+    public Path key(KeyKind kind) {
         return keys.computeIfAbsent(kind, k -> make(k, k.fileName()));
     }
 
     /** A chain file for {@code kind}'s key: its leaf certificate, then the intermediate. */
-    Path chain(KeyKind kind) {
+    public Path chain(KeyKind kind) {
         return chains.computeIfAbsent(kind, k -> {
             Path leaf = issue(key(k), k.password, "leaf-" + k.name().toLowerCase());
             return concat("chain-" + k.name().toLowerCase() + ".pem", leaf, intermediateCertificate());
@@ -110,7 +110,7 @@ final class TestPki {
     }
 
     /** A new key of {@code kind} (not the cached one) and its chain, for a second identity. */
-    Path[] otherKeyAndChain(KeyKind kind, String name) {
+    public Path[] otherKeyAndChain(KeyKind kind, String name) {
         Path file = make(kind, name + "-" + kind.fileName());
         Path leaf = issue(file, kind.password, "leaf-" + name);
         return new Path[] {file, concat("chain-" + name + ".pem", leaf, intermediateCertificate())};
@@ -128,7 +128,7 @@ final class TestPki {
      *
      * @param password the key's password, or {@code null}
      */
-    Path issue(Path key, String password, String name) {
+    public Path issue(Path key, String password, String name) {
         ensureCas();
         List<String> request = new ArrayList<>(List.of("req", "-new", "-key", key.toString(), "-subj", "/CN=" + name,
                 "-config", config.toString(), "-out", name + ".csr"));
@@ -143,7 +143,7 @@ final class TestPki {
     }
 
     /** A self-signed leaf certificate for {@code key}, which a client trusts directly. */
-    Path selfSigned(Path key, String name) {
+    public Path selfSigned(Path key, String name) {
         ensureCas();
         openssl("req", "-x509", "-new", "-key", key.toString(), "-subj", "/CN=" + name, "-days", "2", "-sha256",
                 "-config", config.toString(), "-extensions", "leaf", "-out", name + ".pem");
@@ -151,7 +151,7 @@ final class TestPki {
     }
 
     /** Writes the files one after the other into a new file. */
-    Path concat(String name, Path... parts) {
+    public Path concat(String name, Path... parts) {
         try {
             StringBuilder text = new StringBuilder();
             for (Path part : parts) {
@@ -163,7 +163,7 @@ final class TestPki {
         }
     }
 
-    Path write(String name, String text) {
+    public Path write(String name, String text) {
         try {
             return Files.writeString(dir.resolve(name), text);
         } catch (IOException e) {
@@ -171,7 +171,7 @@ final class TestPki {
         }
     }
 
-    String openssl(String... args) {
+    public String openssl(String... args) {
         return Openssl.run(dir, args);
     }
 

@@ -1,0 +1,46 @@
+package dev.glisten.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The byte stream between a connection and its peer, as the connection's thread uses it: plain
+ * ({@link WatchedSocket}) or TLS over it ({@link TlsChannel}). Reads never block; the owner waits
+ * with {@link #awaitReadable}.
+ */
+interface PeerChannel {
+
+    /** What {@link #read} returns at the end of the stream. */
+    byte[] END_OF_STREAM = new byte[0];
+
+    /**
+     * Owner only: reads what has arrived, without blocking.
+     *
+     * @return the bytes, {@code null} if there were none, {@link #END_OF_STREAM} at the end
+     */
+    byte[] read(ReadBuffers buffers) throws IOException;
+
+    /**
+     * Owner only: whether the last {@link #read} may have left bytes behind (it filled its buffer,
+     * or TLS records wait decoded), so the owner should read again before it waits.
+     */
+    boolean mayHaveMore();
+
+    /**
+     * Owner only: parks until bytes may have arrived or {@code hasOtherWork} says there is other
+     * work (a message, a close). Spurious returns are harmless: the next read finds nothing.
+     */
+    void awaitReadable(BooleanSupplier hasOtherWork);
+
+    /**
+     * Writes {@code single}, or every buffer of {@code gathered}, waiting for room in the kernel's
+     * send buffer until {@code deadline} ({@link System#nanoTime()}). Callers serialize writes.
+     *
+     * @return {@code false} if the deadline passed first (some bytes may have been written)
+     */
+    boolean write(ByteBuffer single, ByteBuffer[] gathered, long deadline) throws IOException;
+
+    /** Closes the stream and the socket under it, from any thread. Idempotent; never throws. */
+    void close();
+}

@@ -1,0 +1,174 @@
+package dev.glisten.internal.tls;
+
+import dev.glisten.NegotiatedTls;
+import dev.glisten.Tls;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
+
+/**
+ * A loaded {@link Tls}: the {@link SSLContext} its engines come from and the parameters every
+ * engine gets. Immutable, so a server swaps a whole one on reload and a handshake in progress keeps
+ * the one it started with.
+ */
+public final class RealTls implements Tls {
+
+    private final TlsSettings settings;
+    private final SSLContext context;
+    private final String[] protocols;
+    private final String[] cipherSuites;
+
+    private RealTls(TlsSettings settings, SSLContext context, String[] protocols, String[] cipherSuites) {
+        this.settings = settings;
+        this.context = context;
+        this.protocols = protocols;
+        this.cipherSuites = cipherSuites;
+    }
+
+    /**
+     * Reads every source of {@code settings} and checks that protocols and suites exist.
+     *
+     * @throws TlsConfigException (an {@link IllegalArgumentException}) naming what is at fault
+     */
+    public static RealTls load(TlsSettings settings) {
+        SSLContext context = settings.sslContext();
+        if (context == null) {
+            KeyMaterial defaultIdentity = settings.identity().load();
+            Map<String, KeyMaterial> byName = new LinkedHashMap<>();
+            for (Map.Entry<String, IdentitySource> entry : settings.serverNameIdentities()) {
+                byName.put(entry.getKey(), entry.getValue().load());
+            }
+            TrustManager[] trust = settings.trust() == null ? null
+                    : TrustAnchors.trustManagers(settings.trust().load());
+            context = SslContexts.create(new KeyManager[] {new ServerNameKeyManager(defaultIdentity, byName)}, trust);
+        }
+        SSLParameters supported = context.getSupportedSSLParameters();
+        String[] protocols = known("protocols", settings.protocols(), supported.getProtocols());
+        String[] suites = settings.cipherSuites() == null ? context.getDefaultSSLParameters().getCipherSuites()
+                : known("cipherSuites", settings.cipherSuites(), supported.getCipherSuites());
+        return new RealTls(settings, context, protocols, suites);
+    }
+
+    private static String[] known(String option, List<String> names, String[] supported) {
+        Set<String> available = Set.of(supported);
+        for (String name : names) {
+            if (!available.contains(name)) {
+                throw new TlsConfigException("tls " + option + ": \"" + name + "\" is not supported by this JDK. "
+                        + "Supported: " + String.join(", ", new LinkedHashSet<>(Arrays.asList(supported))));
+            }
+        }
+        return names.toArray(String[]::new);
+    }
+
+    @Override
+    public Tls reloaded() {
+        return load(settings);
+    }
+
+    @Override
+    public List<Path> files() {
+        List<Path> files = new ArrayList<>();
+        if (settings.identity() != null) {
+            files.addAll(settings.identity().files());
+        }
+        for (Map.Entry<String, IdentitySource> entry : settings.serverNameIdentities()) {
+            files.addAll(entry.getValue().files());
+        }
+        if (settings.trust() != null) {
+            files.addAll(settings.trust().files());
+        }
+        return List.copyOf(new LinkedHashSet<>(files));
+    }
+
+    @Override
+    public Duration handshakeTimeout() {
+        return settings.handshakeTimeout();
+    }
+
+    /** How often a server should look at {@link #files()}, or {@code null} for never. */
+    public Duration reloadInterval() {
+        return settings.reloadInterval();
+    }
+
+    /** A server-side engine with this configuration's parameters, for one connection. */
+    public SSLEngine newServerEngine(String peerHost, int peerPort) {
+        SSLEngine engine = context.createSSLEngine(peerHost, peerPort);
+        engine.setUseClientMode(false);
+        engine.setSSLParameters(parameters(engine.getSSLParameters()));
+        return engine;
+    }
+
+    /**
+     * Layers a server-side {@link SSLSocket} with this configuration's parameters over a connected
+     * socket, for the low-level API; closing it closes {@code socket}.
+     */
+    public SSLSocket newServerSocket(Socket socket) throws java.io.IOException {
+        SSLSocketFactory factory = context.getSocketFactory();
+        SSLSocket ssl = (SSLSocket) factory.createSocket(socket, null, true);
+        ssl.setUseClientMode(false);
+        ssl.setSSLParameters(parameters(ssl.getSSLParameters()));
+        return ssl;
+    }
+
+    private SSLParameters parameters(SSLParameters parameters) {
+        parameters.setProtocols(protocols);
+        parameters.setCipherSuites(cipherSuites);
+        parameters.setApplicationProtocols(settings.applicationProtocols().toArray(String[]::new));
+        // setNeedClientAuth and setWantClientAuth each clear the other.
+        switch (settings.clientAuth()) {
+            case REQUIRED -> parameters.setNeedClientAuth(true);
+            case OPTIONAL -> parameters.setWantClientAuth(true);
+            case NONE -> parameters.setWantClientAuth(false);
+        }
+        // The server's order wins, so its configuration decides, not whichever client connects.
+        parameters.setUseCipherSuitesOrder(true);
+        return parameters;
+    }
+
+    /** What a completed handshake settled. */
+    public static NegotiatedTls negotiated(SSLSession session, String applicationProtocol) {
+        List<X509Certificate> peer = new ArrayList<>();
+        try {
+            for (Certificate certificate : session.getPeerCertificates()) {
+                if (certificate instanceof X509Certificate x509) {
+                    peer.add(x509);
+                }
+            }
+        } catch (SSLPeerUnverifiedException none) {
+            // No client certificate: the list stays empty.
+        }
+        return new NegotiatedTls(session.getProtocol(), session.getCipherSuite(),
+                Optional.ofNullable(applicationProtocol).filter(name -> !name.isEmpty()),
+                Optional.ofNullable(ServerNameKeyManager.requestedHostName(session)), peer, session);
+    }
+
+    @Override
+    public String toString() {
+        return "Tls[" + (settings.sslContext() != null ? "sslContext " + settings.sslContext().getProtocol()
+                : settings.identity() + (settings.serverNameIdentities().isEmpty() ? ""
+                        : " + " + settings.serverNameIdentities().size() + " by server name"))
+                + ", " + String.join("/", protocols)
+                + (settings.applicationProtocols().isEmpty() ? "" : ", alpn " + settings.applicationProtocols())
+                + (settings.clientAuth() == ClientAuth.NONE ? "" : ", client certificates " + settings.clientAuth())
+                + "]";
+    }
+}
