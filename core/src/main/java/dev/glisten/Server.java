@@ -44,6 +44,13 @@ import java.util.function.UnaryOperator;
  *       most the send timeout.</li>
  * </ul>
  *
+ * <h2>TLS</h2>
+ * With {@link Builder#tls(Tls)} every connection's thread runs the TLS handshake (bounded by the
+ * handshake timeout) before {@link OnInit}; the handler code is the same as for plain TCP, and
+ * {@link Connection#tls()} tells what was negotiated. {@link #reloadTls()} swaps in renewed
+ * certificates for new handshakes; a plain connection can upgrade with
+ * {@link Connection#startTls(Tls)}.
+ *
  * <h2>Stopping</h2>
  * {@link #stop()} closes the listen socket first, so no new connection is accepted, then closes
  * every connection ({@link OnClose} sees {@link CloseReason.ServerStopped}), waits for their
@@ -213,7 +220,8 @@ public interface Server extends AutoCloseable {
 
         /**
          * How many acceptor threads take connections from the listen socket. Default 10, as in
-         * glisten. Acceptors are virtual threads; more of them only help when accepting is slow.
+         * glisten. Acceptors are platform threads that only accept; more of them only help when
+         * accepting is slow.
          *
          * @param acceptors at least 1
          * @return this builder

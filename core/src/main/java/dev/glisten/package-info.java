@@ -1,5 +1,5 @@
 /**
- * TCP servers in which every connection is a lightweight process with its own state, in the model
+ * TCP and TLS servers in which every connection is a lightweight process with its own state, in the model
  * of Gleam's glisten, Elixir's ThousandIsland and Erlang's Ranch, on virtual threads.
  *
  * <h2>A server in ten lines</h2>
@@ -26,6 +26,10 @@
  *       connection's {@link dev.glisten.ConnectionHandle}.</li>
  *   <li>{@link dev.glisten.Next} continues with a new state or stops.</li>
  *   <li>{@link dev.glisten.Connection} sends bytes and gives the addresses and the handle.</li>
+ *   <li>{@link dev.glisten.Tls} makes the server speak TLS (PEM or PKCS#12 certificates, SNI, ALPN,
+ *       client certificates, hot reload); {@link dev.glisten.NegotiatedTls} is what a connection's
+ *       handshake settled.</li>
+ *   <li>{@link dev.glisten.ServerStats} counts connections and handshakes.</li>
  * </ul>
  *
  * <h2>The process tree</h2>
@@ -34,7 +38,9 @@
  *  ├─ listen socket
  *  ├─ acceptor 1..n        platform threads, supervised: accept, start the connection, repeat
  *  ├─ socket watcher 1..p  one per processor: a selector that wakes connections when bytes arrive
- *  └─ connection 1..m      one virtual thread each: onInit, then read → loop → park ..., then onClose
+ *  ├─ tls-files            with {@code Tls.Builder.reloadWhenFilesChange}: reloads renewed certificates
+ *  └─ connection 1..m      one virtual thread each: [TLS handshake,] onInit, then read → loop → park ...,
+ *                          then onClose
  * </pre>
  *
  * <p>For sockets you manage yourself (listen, accept, receive, send, close), see

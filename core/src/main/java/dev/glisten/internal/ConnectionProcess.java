@@ -332,6 +332,8 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             } catch (IOException e) {
                 server.tlsHandshakeFailed();
                 LOG.log(Level.DEBUG, () -> "TLS handshake with " + peerAddress() + " failed: " + e);
+                // Sends the alert the engine prepared, so the client learns why, then closes.
+                secured.close();
                 throw e;
             }
             server.tlsHandshakeCompleted();

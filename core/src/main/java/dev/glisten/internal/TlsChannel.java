@@ -132,6 +132,11 @@ final class TlsChannel implements PeerChannel {
         ByteBuffer net = buffers.net().take();
         ByteBuffer app = buffers.app().take();
         try {
+            if (carryLength >= net.capacity()) {
+                // The handshake met a record larger than usual and left it here.
+                buffers.net().give(net);
+                net = ByteBuffer.allocateDirect(carryLength + engine.getSession().getPacketBufferSize());
+            }
             net.put(carry, 0, carryLength);
             carryLength = 0;
             int read = socket.read(net);
@@ -146,10 +151,19 @@ final class TlsChannel implements PeerChannel {
                 } else if (outcome == SSLEngineResult.Status.BUFFER_UNDERFLOW) {
                     break; // the rest of the record has not arrived
                 } else if (outcome == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                    appFull = true; // deliver this much; the rest waits in carry
-                    break;
+                    if (app.position() > 0) {
+                        appFull = true; // deliver this much; the rest waits in carry
+                        break;
+                    }
+                    // A record larger than the JDK's usual size: make room for it, this once.
+                    buffers.app().give(app);
+                    app = ByteBuffer.allocateDirect(2 * Math.max(app.capacity(), engine.getSession().getApplicationBufferSize()));
+                    continue;
                 }
                 afterUnwrap(result.getHandshakeStatus());
+                if (result.bytesConsumed() == 0 && result.bytesProduced() == 0) {
+                    break; // nothing more to take from what arrived
+                }
             }
             keep(net);
             mayHaveMore = filled || appFull || peerClosed;
