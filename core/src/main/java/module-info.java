@@ -4,6 +4,8 @@
  * listen/accept/receive/send layer.
  */
 module dev.glisten {
+    requires jdk.jfr;
+
     exports dev.glisten;
     exports dev.glisten.socket;
 }

@@ -13,13 +13,14 @@ public sealed interface CloseReason {
 
     /**
      * Whether this is an orderly end: the peer closed, the loop stopped, the connection was closed
-     * locally or the server stopped. Everything else is a failure worth a look.
+     * locally, the server stopped, or a configured idle timeout or lifetime ended it. Everything
+     * else is a failure worth a look.
      *
      * @return {@code true} for an orderly end
      */
     default boolean isNormal() {
-        return this instanceof PeerClosed || this instanceof Stopped
-                || this instanceof ClosedLocally || this instanceof ServerStopped;
+        return this instanceof PeerClosed || this instanceof Stopped || this instanceof ClosedLocally
+                || this instanceof ServerStopped || this instanceof IdleTimedOut || this instanceof LifetimeEnded;
     }
 
     /** The peer closed its side (end of stream). */
@@ -89,6 +90,20 @@ public sealed interface CloseReason {
      *     {@link java.net.SocketTimeoutException} for the timeout, or the I/O error
      */
     record TlsHandshakeFailed(IOException error) implements CloseReason { }
+
+    /**
+     * No bytes arrived from the peer for the {@linkplain Server.Builder#idleTimeout idle timeout}.
+     *
+     * @param timeout the idle timeout that expired
+     */
+    record IdleTimedOut(Duration timeout) implements CloseReason { }
+
+    /**
+     * The connection had been open for the {@linkplain Server.Builder#maxLifetime maximum lifetime}.
+     *
+     * @param maxLifetime the lifetime that ended
+     */
+    record LifetimeEnded(Duration maxLifetime) implements CloseReason { }
 
     /** {@link Connection#close()} or {@link ConnectionHandle#close()} was called. */
     record ClosedLocally() implements CloseReason { }

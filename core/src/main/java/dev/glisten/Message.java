@@ -1,23 +1,26 @@
 package dev.glisten;
 
 import java.nio.charset.Charset;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * What a {@link Handler} receives: bytes from the socket ({@link Packet}) or a value another thread
- * sent to the connection's {@link ConnectionHandle} ({@link User}).
+ * What a {@link Handler} receives: bytes from the socket ({@link Packet}), a value another thread
+ * sent to the connection's {@link ConnectionHandle} ({@link User}), or the notice of a graceful
+ * shutdown ({@link ShuttingDown}).
  *
  * <pre>{@code
  * switch (message) {
  *     case Message.Packet<Chat> packet -> ...packet.bytes()...
  *     case Message.User<Chat> user -> ...user.message()...
+ *     case Message.ShuttingDown<Chat> notice -> ...say goodbye, or finish the exchange...
  * }
  * }</pre>
  *
  * @param <M> the type of {@link User} messages
  */
-public sealed interface Message<M> permits Message.Packet, Message.User {
+public sealed interface Message<M> permits Message.Packet, Message.User, Message.ShuttingDown {
 
     /**
      * Bytes read from the socket in one read: between one byte and the configured read buffer
@@ -71,4 +74,16 @@ public sealed interface Message<M> permits Message.Packet, Message.User {
      * @param <M> the type of {@link User} messages
      */
     record User<M>(M message) implements Message<M> { }
+
+    /**
+     * The server is {@linkplain Server#shutdown(Duration) shutting down gracefully}: delivered once,
+     * after any message already being handled, so the protocol can say goodbye (a {@code 421} in
+     * SMTP, a {@code GOAWAY} in HTTP/2) or finish the exchange in progress, then return
+     * {@link Next#stop()}. A loop that ignores it keeps running until its peer leaves or the drain
+     * timeout closes it ({@link CloseReason.ServerStopped}).
+     *
+     * @param drainTimeout how long the server waits in all, from when it sent the notice
+     * @param <M> the type of {@link User} messages
+     */
+    record ShuttingDown<M>(Duration drainTimeout) implements Message<M> { }
 }

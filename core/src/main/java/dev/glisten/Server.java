@@ -1,5 +1,6 @@
 package dev.glisten;
 
+import dev.glisten.internal.ConnectionLimit;
 import dev.glisten.internal.RealServer;
 import dev.glisten.internal.ServerConfig;
 import dev.glisten.internal.tls.RealTls;
@@ -7,6 +8,7 @@ import dev.glisten.socket.SocketOptions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 
@@ -123,11 +125,73 @@ public interface Server extends AutoCloseable {
     void reloadTls(Tls replacement);
 
     /**
-     * Whether the server is accepting connections (it has not been stopped).
+     * Whether the server is running: it has not begun to {@linkplain #stop() stop} or
+     * {@linkplain #shutdown(Duration) shut down}. A {@linkplain #suspend() suspended} server is
+     * running.
      *
-     * @return {@code false} once {@link #stop()} has begun
+     * @return {@code false} once {@link #stop()} or {@link #shutdown(Duration)} has begun
      */
     boolean isRunning();
+
+    /**
+     * The open connections at this moment, with their addresses, age, bytes each way and handles.
+     * Sending each a {@link Message.User} through its handle is how to broadcast.
+     *
+     * @param <M> the type of {@link Message.User} messages this server's connections accept (the
+     *     {@code M} of its {@link Builder}); the compiler cannot check it
+     * @return a snapshot, in no particular order; connections that end afterwards stay in it (their
+     *     handles then refuse messages)
+     */
+    <M> List<ConnectionInfo<M>> connections();
+
+    /**
+     * Changes the most connections open at once on a running server. Lowering it below the number
+     * open closes none: the server accepts again once enough have ended.
+     *
+     * @param limit at least 1
+     * @throws IllegalArgumentException naming {@code maxConnections} if below 1
+     */
+    void maxConnections(int limit);
+
+    /**
+     * Stops accepting new connections without touching open ones: the listen socket is closed, so
+     * new clients are refused at once (as Ranch and ThousandIsland do) rather than left waiting.
+     * Does nothing if already suspended.
+     *
+     * @throws IllegalStateException if the server is stopping
+     */
+    void suspend();
+
+    /**
+     * Accepts connections again after {@link #suspend()}, on the same address and port. Does
+     * nothing if not suspended.
+     *
+     * @throws IOException if the port cannot be bound again (another process took it meanwhile)
+     * @throws IllegalStateException if the server is stopping
+     */
+    void resume() throws IOException;
+
+    /**
+     * Whether the server is {@linkplain #suspend() suspended}.
+     *
+     * @return {@code true} between {@link #suspend()} and {@link #resume()}
+     */
+    boolean isSuspended();
+
+    /**
+     * Shuts down gracefully: closes the listen socket first (new clients are refused), sends every
+     * open connection's loop a {@link Message.ShuttingDown} notice so its protocol can finish the
+     * exchange in progress and say goodbye, waits up to {@code drainTimeout} for connections to end,
+     * then closes the rest ({@link CloseReason.ServerStopped}) and stops like {@link #stop()}.
+     * {@link OnClose} runs for every connection. A {@link #stop()} meanwhile cuts the wait short.
+     * Called from one of the server's own handlers it cannot wait for that handler's connection:
+     * it then starts the shutdown on another thread and returns {@code null}.
+     *
+     * @param drainTimeout how long to wait for connections to end by themselves; zero for none
+     * @return how many connections ended by themselves and how many were closed at the timeout,
+     *     or {@code null} if the server was already stopping or the caller is a handler
+     */
+    DrainReport shutdown(Duration drainTimeout);
 
     /**
      * Stops the server: closes the listen socket, then every connection, and waits (up to the stop
@@ -167,6 +231,10 @@ public interface Server extends AutoCloseable {
         private Duration sendTimeout = Duration.ofSeconds(30);
         private Duration stopTimeout = Duration.ofSeconds(5);
         private Tls tls;
+        private int maxConnections = 16_384;
+        private int maxConnectionsPerAddress = Integer.MAX_VALUE;
+        private Duration idleTimeout;
+        private Duration maxLifetime;
 
         private Builder(OnInit<S, M> onInit, Handler<S, M> handler) {
             this.onInit = Objects.requireNonNull(onInit, "onInit");
@@ -295,6 +363,71 @@ public interface Server extends AutoCloseable {
         }
 
         /**
+         * The most connections open at once. At the limit the acceptors stop taking connections
+         * until one ends, and new clients wait in the kernel's listen backlog (as in Ranch) instead
+         * of being refused; {@link ServerStats#limitPauses()} counts those pauses. Change it on a
+         * running server with {@link Server#maxConnections(int)}. Default 16384, as in
+         * ThousandIsland: it guards memory and file descriptors against a flood; raise it (and
+         * {@code ulimit -n}) for more.
+         *
+         * @param limit at least 1
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code maxConnections} if below 1
+         */
+        public Builder<S, M> maxConnections(int limit) {
+            this.maxConnections = ConnectionLimit.check(limit);
+            return this;
+        }
+
+        /**
+         * The most connections open at once from one IP address. A connection beyond it is closed
+         * as soon as it is accepted, before {@link OnInit}, and counted in
+         * {@link ServerStats#rejectedPerAddress()}. Default: no limit. Clients behind one NAT
+         * share an address; size it for them.
+         *
+         * @param limit at least 1
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code maxConnectionsPerAddress} if below 1
+         */
+        public Builder<S, M> maxConnectionsPerAddress(int limit) {
+            if (limit < 1) {
+                throw new IllegalArgumentException("maxConnectionsPerAddress must be at least 1, got " + limit);
+            }
+            this.maxConnectionsPerAddress = limit;
+            return this;
+        }
+
+        /**
+         * Ends a connection when no bytes have arrived from its peer for this long
+         * ({@link CloseReason.IdleTimedOut}). Only bytes from the peer count: a connection busy
+         * with {@link Message.User} messages (a chat member receiving broadcasts from a half-open
+         * socket) still times out. Checked between handler calls, so a handler call that blocks is
+         * not cut short. Default: none (a connection may wait forever).
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code idleTimeout} if zero or negative
+         */
+        public Builder<S, M> idleTimeout(Duration timeout) {
+            this.idleTimeout = positive("idleTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * Ends every connection this long after it was accepted ({@link CloseReason.LifetimeEnded}),
+         * however busy: for spreading long-lived clients over new servers after a deploy, or
+         * rotating credentials. Checked between handler calls. Default: none.
+         *
+         * @param lifetime positive
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code maxLifetime} if zero or negative
+         */
+        public Builder<S, M> maxLifetime(Duration lifetime) {
+            this.maxLifetime = positive("maxLifetime", lifetime);
+            return this;
+        }
+
+        /**
          * Binds and starts accepting.
          *
          * @param port the TCP port, 0 to let the operating system choose (see {@link Server#port()})
@@ -309,7 +442,8 @@ public interface Server extends AutoCloseable {
                 throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
             }
             return RealServer.start(new ServerConfig<>(onInit, handler, onClose, socketOptions, port,
-                    acceptors, readBufferSize, sendTimeout, stopTimeout, (RealTls) tls));
+                    acceptors, readBufferSize, sendTimeout, stopTimeout, (RealTls) tls, maxConnections,
+                    maxConnectionsPerAddress, idleTimeout, maxLifetime));
         }
 
         private static Duration positive(String option, Duration timeout) {

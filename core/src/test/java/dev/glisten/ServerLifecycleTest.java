@@ -165,6 +165,7 @@ class ServerLifecycleTest {
                     yield packet.text(StandardCharsets.UTF_8).contains("stop");
                 }
                 case Message.User<String> user -> user.message().equals("stop");
+                case Message.ShuttingDown<String> notice -> false;
             };
             if (stop) {
                 long started = System.nanoTime();

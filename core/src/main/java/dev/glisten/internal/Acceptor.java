@@ -6,7 +6,9 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
 /**
@@ -23,34 +25,60 @@ import java.util.function.Consumer;
 final class Acceptor implements Runnable {
 
     private static final System.Logger LOG = System.getLogger("dev.glisten.acceptor");
+    // Loaded now: accept errors are reported when the process may be out of descriptors, and then
+    // loading a class from a directory class path fails.
+    private static final List<Class<?>> PRELOADED = ServerEvents.EVENTS;
 
     private final ServerSocketChannel listener;
     private final Consumer<SocketChannel> onAccepted;
     private final Supervisor.Sleeper sleeper;
     /** Shared by the acceptors of one listener, so a burst is logged once, not once per acceptor. */
     private final AtomicBoolean exhausted;
+    private final ConnectionLimit limit;
+    private final LongAdder errors;
 
+    /**
+     * @param onAccepted takes the connection and its slot of {@code limit}, which it must give back
+     *     when the connection ends
+     * @param errors counts failed accepts
+     */
     Acceptor(ServerSocketChannel listener, Consumer<SocketChannel> onAccepted, Supervisor.Sleeper sleeper,
-            AtomicBoolean exhausted) {
+            AtomicBoolean exhausted, ConnectionLimit limit, LongAdder errors) {
         this.listener = listener;
         this.onAccepted = onAccepted;
         this.sleeper = sleeper;
         this.exhausted = exhausted;
+        this.limit = limit;
+        this.errors = errors;
     }
 
     @Override
     public void run() {
         Duration backoff = null;
         while (listener.isOpen()) {
+            try {
+                if (!limit.acquire(listener::isOpen)) {
+                    return;
+                }
+            } catch (InterruptedException stopping) {
+                return;
+            }
             SocketChannel channel;
             try {
                 channel = listener.accept();
             } catch (ClosedChannelException closed) {
+                limit.release();
                 return;
+            } catch (RuntimeException | Error e) {
+                limit.release();
+                throw e;
             } catch (IOException e) {
+                limit.release();
                 if (!listener.isOpen()) {
                     return;
                 }
+                errors.increment();
+                ServerEvents.acceptFailed(e, isResourceExhaustion(e));
                 if (isResourceExhaustion(e)) {
                     if (backoff == null) {
                         if (exhausted.compareAndSet(false, true)) {

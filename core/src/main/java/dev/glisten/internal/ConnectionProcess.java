@@ -3,10 +3,12 @@ package dev.glisten.internal;
 import dev.glisten.CloseReason;
 import dev.glisten.Connection;
 import dev.glisten.ConnectionHandle;
+import dev.glisten.ConnectionInfo;
 import dev.glisten.Message;
 import dev.glisten.NegotiatedTls;
 import dev.glisten.Next;
 import dev.glisten.Tls;
+import dev.glisten.internal.jfr.TlsHandshakeEvent;
 import dev.glisten.internal.tls.RealTls;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -17,6 +19,8 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -40,6 +44,8 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private static final System.Logger LOG = System.getLogger("dev.glisten.connection");
     private static final Object NULL_MESSAGE = new Object();
     private static final VarHandle CLOSE_CAUSE;
+    private static final VarHandle BYTES_RECEIVED;
+    private static final VarHandle BYTES_SENT;
 
     // The reasons without data are shared, and every class on the path that closes a connection is
     // loaded with this class: when the process runs out of file descriptors, loading a class from a
@@ -52,12 +58,19 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private static final List<Class<?>> PRELOADED = List.of(CloseReason.StoppedAbnormally.class,
             CloseReason.HandlerFailed.class, CloseReason.InitFailed.class, CloseReason.SocketError.class,
             CloseReason.SendFailed.class, CloseReason.SendTimedOut.class, CloseReason.TlsHandshakeFailed.class,
+            CloseReason.IdleTimedOut.class, CloseReason.LifetimeEnded.class, Message.ShuttingDown.class,
             Message.Packet.class, Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class,
             Descriptors.class, PeerChannel.class, WatchedSocket.class, TlsChannel.class, ReadBuffers.class);
 
+    // Reading the field initializes ServerEvents, which loads the event classes.
+    private static final List<Class<?>> PRELOADED_EVENTS = ServerEvents.EVENTS;
+
     static {
         try {
-            CLOSE_CAUSE = MethodHandles.lookup().findVarHandle(ConnectionProcess.class, "closeCause", CloseReason.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            CLOSE_CAUSE = lookup.findVarHandle(ConnectionProcess.class, "closeCause", CloseReason.class);
+            BYTES_RECEIVED = lookup.findVarHandle(ConnectionProcess.class, "bytesReceived", long.class);
+            BYTES_SENT = lookup.findVarHandle(ConnectionProcess.class, "bytesSent", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -82,12 +95,30 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     // The socket itself, or TLS over it; replaced (under writeLock) only by the owner.
     private volatile PeerChannel channel;
     private volatile NegotiatedTls tls;
+    private volatile Duration shutdownNotice;
+    private boolean noticeDelivered;
+    private final Instant openedAt = Instant.now();
+    private final long openedNanos = System.nanoTime();
+    private final long idleTimeoutNanos;
+    private final long lifetimeDeadline;
+    // Written by one thread each (the owner; a sender holding writeLock), read by any: opaque
+    // accesses, which cost no fence, since a snapshot needs no ordering with anything else.
+    private long bytesReceived;
+    private long bytesSent;
 
     ConnectionProcess(RealServer<S, M> server, WatchedSocket socket) {
         this.server = server;
         this.config = server.config();
         this.socket = socket;
         this.channel = socket;
+        this.idleTimeoutNanos = config.idleTimeout() == null ? 0 : config.idleTimeout().toNanos();
+        // 0 means none; a real deadline that happens to be 0 is moved by a nanosecond.
+        this.lifetimeDeadline = config.maxLifetime() == null ? 0
+                : nonZero(openedNanos + config.maxLifetime().toNanos());
+    }
+
+    private static long nonZero(long nanos) {
+        return nanos == 0 ? 1 : nanos;
     }
 
     /** The body of the connection's own thread. */
@@ -103,7 +134,8 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                 // Even finishing failed: at least give back the descriptor and the registry entry.
                 open = false;
                 channel.close();
-                server.connectionEnded(this);
+                server.connectionEnded(this, closeCause != null ? closeCause
+                        : new CloseReason.SocketError(new IOException("the connection failed to finish")));
             }
         }
     }
@@ -115,6 +147,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             finish(new CloseReason.SocketError(e));
             return;
         }
+        ServerEvents.connectionOpened(peerAddress(), localAddress());
         if (closeCause != null) {
             finish(closeCause);
             return;
@@ -139,6 +172,8 @@ final class ConnectionProcess<S, M> implements Connection<M> {
         ReadBuffers buffers = server.readBuffers();
         boolean mayRead = true;
         PeerChannel from = channel;
+        boolean timed = idleTimeoutNanos != 0 || lifetimeDeadline != 0;
+        long lastHeard = timed ? System.nanoTime() : 0;
         while (!ended) {
             CloseReason cause = closeCause;
             if (cause != null) {
@@ -147,6 +182,20 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             }
             if (!drainMailbox()) {
                 return;
+            }
+            if (shutdownNotice != null && !noticeDelivered) {
+                noticeDelivered = true;
+                if (!deliver(new Message.ShuttingDown<>(shutdownNotice))) {
+                    return;
+                }
+                continue;
+            }
+            if (timed) {
+                CloseReason expired = expired(System.nanoTime(), lastHeard);
+                if (expired != null) {
+                    finish(expired);
+                    return;
+                }
             }
             if (mayRead) {
                 byte[] bytes;
@@ -162,6 +211,10 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                 }
                 if (bytes != null) {
                     mayRead = from.mayHaveMore();
+                    BYTES_RECEIVED.setOpaque(this, bytesReceived + bytes.length);
+                    if (timed) {
+                        lastHeard = System.nanoTime();
+                    }
                     if (!deliver(new Message.Packet<>(bytes))) {
                         return;
                     }
@@ -170,9 +223,28 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                     continue;
                 }
             }
-            from.awaitReadable(hasOtherWork);
+            from.awaitReadable(hasOtherWork, timed ? nextDeadline(lastHeard) : 0);
             mayRead = true;
         }
+    }
+
+    /** The idle timeout or lifetime that has run out at {@code now}, if one has. */
+    private CloseReason expired(long now, long lastHeard) {
+        if (idleTimeoutNanos != 0 && now - lastHeard >= idleTimeoutNanos) {
+            return new CloseReason.IdleTimedOut(config.idleTimeout());
+        }
+        if (lifetimeDeadline != 0 && now - lifetimeDeadline >= 0) {
+            return new CloseReason.LifetimeEnded(config.maxLifetime());
+        }
+        return null;
+    }
+
+    private long nextDeadline(long lastHeard) {
+        long idle = idleTimeoutNanos == 0 ? 0 : lastHeard + idleTimeoutNanos;
+        if (lifetimeDeadline == 0) {
+            return idle;
+        }
+        return idle == 0 || lifetimeDeadline - idle < 0 ? lifetimeDeadline : idle;
     }
 
     private boolean hasClose() {
@@ -180,7 +252,28 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     }
 
     private boolean hasOtherWork() {
-        return closeCause != null || !mailbox.isEmpty();
+        return closeCause != null || !mailbox.isEmpty() || (shutdownNotice != null && !noticeDelivered);
+    }
+
+    /** From any thread: has the loop told of a graceful shutdown, once, after its current call. */
+    void noticeShutdown(Duration drainTimeout) {
+        shutdownNotice = drainTimeout;
+        socket.wakeOwner();
+    }
+
+    /** A snapshot for {@link dev.glisten.Server#connections()}. */
+    @SuppressWarnings("unchecked")
+    <T> ConnectionInfo<T> info() {
+        return new ConnectionInfo<>((ConnectionHandle<T>) handle, peerAddress(), localAddress(), openedAt,
+                bytesReceived(), bytesSent(), tls());
+    }
+
+    long bytesReceived() {
+        return (long) BYTES_RECEIVED.getOpaque(this);
+    }
+
+    long bytesSent() {
+        return (long) BYTES_SENT.getOpaque(this);
     }
 
     /** Delivers every queued user message; returns whether the connection is still open. */
@@ -256,7 +349,9 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             LOG.log(Level.ERROR, () -> "onClose failed for the connection from " + peerAddress(), e);
         } finally {
             state = null;
-            server.connectionEnded(this);
+            ServerEvents.connectionClosed(peerAddress(), finalReason, System.nanoTime() - openedNanos,
+                    bytesReceived(), bytesSent());
+            server.connectionEnded(this, finalReason);
         }
     }
 
@@ -298,6 +393,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                 throw new SocketException("the connection is closed (" + (cause == null ? "ended" : cause) + ")");
             }
             boolean written;
+            long length = gathered == null ? single.remaining() : remaining(gathered);
             try {
                 written = channel.write(single, gathered, System.nanoTime() + config.sendTimeout().toNanos());
             } catch (IOException e) {
@@ -310,9 +406,18 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                 throw new SocketTimeoutException("send did not complete within the send timeout of "
                         + config.sendTimeout() + " (the peer is not reading); the connection is closed");
             }
+            BYTES_SENT.setOpaque(this, bytesSent + length);
         } finally {
             writeLock.unlock();
         }
+    }
+
+    private static long remaining(ByteBuffer[] buffers) {
+        long total = 0;
+        for (ByteBuffer buffer : buffers) {
+            total += buffer.remaining();
+        }
+        return total;
     }
 
     /**
@@ -327,15 +432,18 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                     with.newServerEngine(peer == null ? null : peer.getHostString(), peer == null ? -1 : peer.getPort()),
                     server.tlsBuffers(), config.sendTimeout());
             NegotiatedTls negotiated;
+            TlsHandshakeEvent event = ServerEvents.handshakeStarted();
             try {
                 negotiated = secured.handshake(with.handshakeTimeout(), hasClose);
             } catch (IOException e) {
+                ServerEvents.handshakeEnded(event, peerAddress(), null, e);
                 server.tlsHandshakeFailed();
                 LOG.log(Level.DEBUG, () -> "TLS handshake with " + peerAddress() + " failed: " + e);
                 // Sends the alert the engine prepared, so the client learns why, then closes.
                 secured.close();
                 throw e;
             }
+            ServerEvents.handshakeEnded(event, peerAddress(), negotiated, null);
             server.tlsHandshakeCompleted();
             channel = secured;
             tls = negotiated;

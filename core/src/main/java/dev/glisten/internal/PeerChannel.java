@@ -28,10 +28,13 @@ interface PeerChannel {
     boolean mayHaveMore();
 
     /**
-     * Owner only: parks until bytes may have arrived or {@code hasOtherWork} says there is other
-     * work (a message, a close). Spurious returns are harmless: the next read finds nothing.
+     * Owner only: parks until bytes may have arrived, {@code hasOtherWork} says there is other work
+     * (a message, a close), or {@code deadline} ({@link System#nanoTime()}; 0 for none) passes.
+     * Spurious returns are harmless: the next read finds nothing.
+     *
+     * @return {@code false} if the deadline passed
      */
-    void awaitReadable(BooleanSupplier hasOtherWork);
+    boolean awaitReadable(BooleanSupplier hasOtherWork, long deadline);
 
     /**
      * Writes {@code single}, or every buffer of {@code gathered}, waiting for room in the kernel's

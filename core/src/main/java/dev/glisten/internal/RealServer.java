@@ -1,5 +1,7 @@
 package dev.glisten.internal;
 
+import dev.glisten.ConnectionInfo;
+import dev.glisten.DrainReport;
 import dev.glisten.Server;
 import dev.glisten.ServerStats;
 import dev.glisten.Tls;
@@ -12,15 +14,21 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
-/** The engine behind {@link Server}: listener, acceptor pool, connections and their shutdown. */
+/**
+ * The engine behind {@link Server}: listener, acceptor pool, connections and their shutdown.
+ *
+ * <p>Which thread changes what: the listener and the acceptors are replaced only under
+ * {@code lifecycle} (start, suspend, resume, the first phase of shutting down); connections add
+ * and remove themselves from {@code connections}; the TLS configuration is swapped whole.
+ */
 public final class RealServer<S, M> implements Server {
 
     private static final System.Logger LOG = System.getLogger("dev.glisten");
@@ -28,24 +36,29 @@ public final class RealServer<S, M> implements Server {
     private static final Duration AFTER_INTERRUPT_TIMEOUT = Duration.ofSeconds(1);
 
     private final ServerConfig<S, M> config;
-    private final ServerSocketChannel listener;
     private final InetSocketAddress address;
     private final Threads threads;
     private final Set<ConnectionProcess<S, M>> connections = ConcurrentHashMap.newKeySet();
-    private final List<Thread> acceptors = new ArrayList<>();
     private final List<SocketWatcher> watchers = new ArrayList<>();
     private final List<Thread> watcherThreads = new ArrayList<>();
     private final ReadBuffers readBuffers;
     private final AtomicInteger nextWatcher = new AtomicInteger();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
-    private final LongAdder accepted = new LongAdder();
-    private final LongAdder tlsHandshakes = new LongAdder();
-    private final LongAdder tlsHandshakeFailures = new LongAdder();
+    private final ConnectionLimit limit;
+    private final AddressLimit addressLimit;
+    private final ServerCounters counters = new ServerCounters();
+    private final ReentrantLock lifecycle = new ReentrantLock();
     private final ReentrantLock tlsBuffersLock = new ReentrantLock();
+    // Guarded by lifecycle.
+    private ServerSocketChannel listener;
+    private final List<Thread> acceptors = new ArrayList<>();
+    private boolean suspended;
+    private Thread tlsFileWatcher;
+
+    private volatile boolean forceStop;
     private volatile RealTls tls;
     private volatile TlsBuffers tlsBuffers;
-    private Thread tlsFileWatcher;
 
     private RealServer(ServerConfig<S, M> config, ServerSocketChannel listener) throws IOException {
         this.config = config;
@@ -53,6 +66,8 @@ public final class RealServer<S, M> implements Server {
         this.address = (InetSocketAddress) listener.getLocalAddress();
         this.threads = new Threads(String.valueOf(address.getPort()));
         this.tls = config.tls();
+        this.limit = new ConnectionLimit(config.maxConnections());
+        this.addressLimit = new AddressLimit(config.maxConnectionsPerAddress());
         // One watcher per processor, like an event loop per core; the carriers run the connections.
         int processors = Math.max(1, Runtime.getRuntime().availableProcessors());
         this.readBuffers = new ReadBuffers(config.readBufferSize(), 2 * processors);
@@ -78,7 +93,7 @@ public final class RealServer<S, M> implements Server {
         }
         server.startThreads();
         LOG.log(Level.INFO, () -> "glisten listening on " + Listeners.hostAndPort(server.address)
-                + " with " + config.acceptors() + " acceptors");
+                + (server.tls != null ? " (TLS)" : "") + " with " + config.acceptors() + " acceptors");
         return server;
     }
 
@@ -90,28 +105,67 @@ public final class RealServer<S, M> implements Server {
             TlsFileWatcher watcher = new TlsFileWatcher(tls.reloadInterval(), this::tls, this::reloadTls, this::isRunning);
             tlsFileWatcher = threads.startTlsFileWatcher(watcher);
         }
-        AtomicBoolean exhausted = new AtomicBoolean();
-        for (int i = 0; i < config.acceptors(); i++) {
-            String name = "acceptor " + i + " of " + Listeners.hostAndPort(address);
-            Acceptor acceptor = new Acceptor(listener, this::accepted, Thread::sleep, exhausted);
-            acceptors.add(threads.startAcceptor(
-                    () -> Supervisor.supervise(name, acceptor, this::isRunning, Thread::sleep)));
+        lifecycle.lock();
+        try {
+            startAcceptors();
+        } finally {
+            lifecycle.unlock();
         }
     }
 
-    /** Runs on an acceptor: registers the connection, then has its watcher start its thread. */
+    /** Starts the acceptors on the current listener; under {@code lifecycle}. */
+    private void startAcceptors() {
+        AtomicBoolean exhausted = new AtomicBoolean();
+        ServerSocketChannel current = listener;
+        for (int i = 0; i < config.acceptors(); i++) {
+            String name = "acceptor " + i + " of " + Listeners.hostAndPort(address);
+            Acceptor acceptor = new Acceptor(current, this::accepted, Thread::sleep, exhausted, limit,
+                    counters.acceptErrors);
+            acceptors.add(threads.startAcceptor(
+                    () -> Supervisor.supervise(name, acceptor, current::isOpen, Thread::sleep)));
+        }
+    }
+
+    /**
+     * Closes the listener (the kernel refuses new clients from then on) and waits for the
+     * acceptors to end; under {@code lifecycle}.
+     */
+    private void stopAccepting() throws InterruptedException {
+        Descriptors.release(listener);
+        for (Thread acceptor : acceptors) {
+            acceptor.interrupt();
+        }
+        for (Thread acceptor : acceptors) {
+            acceptor.join(ACCEPTOR_JOIN_TIMEOUT);
+        }
+        acceptors.clear();
+    }
+
+    /**
+     * Runs on an acceptor, which took a slot of the connection limit for this connection: admits
+     * it (or not, per address), registers it, then has its watcher start its thread.
+     */
     private void accepted(SocketChannel channel) {
+        counters.accepted.increment();
         SocketWatcher watcher = watchers.get(Math.floorMod(nextWatcher.getAndIncrement(), watchers.size()));
         ConnectionProcess<S, M> process;
         try {
             process = new ConnectionProcess<>(this, new WatchedSocket(channel, watcher));
         } catch (IOException e) {
             Descriptors.release(channel);
+            limit.release();
             LOG.log(Level.DEBUG, () -> "dropped a connection that failed before it started: " + e);
             return;
         }
+        if (!addressLimit.tryOpen(process.peerAddress())) {
+            Descriptors.release(channel);
+            limit.release();
+            counters.rejectedPerAddress.increment();
+            LOG.log(Level.DEBUG, () -> "refused " + process.peerAddress() + ": it already has "
+                    + config.maxConnectionsPerAddress() + " connections open");
+            return;
+        }
         connections.add(process);
-        accepted.increment();
         if (stopping.get()) {
             process.closeWith(ConnectionProcess.SERVER_STOPPED);
         }
@@ -120,15 +174,27 @@ public final class RealServer<S, M> implements Server {
                 threads.startConnection(process::run);
             } catch (RuntimeException | Error e) {
                 // Out of memory for another thread: refuse this client, keep serving the others.
-                connections.remove(process);
                 Descriptors.release(channel);
+                release(process);
                 throw e;
             }
         });
     }
 
-    void connectionEnded(ConnectionProcess<S, M> process) {
-        connections.remove(process);
+    /** Called once the connection's onClose has run (or it could not even start). */
+    void connectionEnded(ConnectionProcess<S, M> process, dev.glisten.CloseReason reason) {
+        if (release(process)) {
+            counters.ended(process, reason);
+        }
+    }
+
+    private boolean release(ConnectionProcess<S, M> process) {
+        if (!connections.remove(process)) {
+            return false;
+        }
+        addressLimit.closed(process.peerAddress());
+        limit.release();
+        return true;
     }
 
     ServerConfig<S, M> config() {
@@ -163,16 +229,30 @@ public final class RealServer<S, M> implements Server {
     }
 
     void tlsHandshakeCompleted() {
-        tlsHandshakes.increment();
+        counters.tlsHandshakes.increment();
     }
 
     void tlsHandshakeFailed() {
-        tlsHandshakeFailures.increment();
+        counters.tlsHandshakeFailures.increment();
     }
 
     @Override
     public ServerStats stats() {
-        return new ServerStats(connections.size(), accepted.sum(), tlsHandshakes.sum(), tlsHandshakeFailures.sum());
+        return counters.snapshot(connections, limit.pauses());
+    }
+
+    @Override
+    public <T> List<ConnectionInfo<T>> connections() {
+        List<ConnectionInfo<T>> snapshot = new ArrayList<>(connections.size());
+        for (ConnectionProcess<S, M> connection : connections) {
+            snapshot.add(connection.info());
+        }
+        return snapshot;
+    }
+
+    @Override
+    public void maxConnections(int newLimit) {
+        limit.change(newLimit);
     }
 
     @Override
@@ -184,7 +264,7 @@ public final class RealServer<S, M> implements Server {
 
     @Override
     public void reloadTls(Tls replacement) {
-        java.util.Objects.requireNonNull(replacement, "replacement");
+        Objects.requireNonNull(replacement, "replacement");
         requireTls();
         tls = (RealTls) replacement;
     }
@@ -213,43 +293,120 @@ public final class RealServer<S, M> implements Server {
     }
 
     @Override
+    public void suspend() {
+        lifecycle.lock();
+        try {
+            requireRunning("suspend");
+            if (suspended) {
+                return;
+            }
+            suspended = true;
+            stopAccepting();
+            LOG.log(Level.INFO, () -> "glisten suspended accepting on " + Listeners.hostAndPort(address));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    @Override
+    public void resume() throws IOException {
+        lifecycle.lock();
+        try {
+            requireRunning("resume");
+            if (!suspended) {
+                return;
+            }
+            listener = Listeners.listen(address.getPort(), config.socketOptions());
+            suspended = false;
+            startAcceptors();
+            LOG.log(Level.INFO, () -> "glisten resumed accepting on " + Listeners.hostAndPort(address));
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    @Override
+    public boolean isSuspended() {
+        lifecycle.lock();
+        try {
+            return suspended;
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    private void requireRunning(String action) {
+        if (stopping.get()) {
+            throw new IllegalStateException("cannot " + action + ": the server is stopping");
+        }
+    }
+
+    @Override
     public void stop() {
-        // Decided here, not on the stopper thread: isRunning() is false as soon as stop() returns.
+        forceStop = true;
+        shutdown(Duration.ZERO);
+    }
+
+    @Override
+    public DrainReport shutdown(Duration drainTimeout) {
+        Objects.requireNonNull(drainTimeout, "drainTimeout");
+        if (drainTimeout.isNegative()) {
+            throw new IllegalArgumentException("drainTimeout must be zero or positive, got " + drainTimeout);
+        }
+        // Decided here, not on the stopper thread: isRunning() is false as soon as this returns.
         boolean first = stopping.compareAndSet(false, true);
         if (threads.isOwn(Thread.currentThread())) {
             // Called from a handler (or onClose): its own connection cannot end until it returns,
             // so stop from another thread and return now.
             if (first) {
-                threads.startStopper(this::shutDown);
+                threads.startStopper(() -> shutDown(drainTimeout));
             }
-            return;
+            return null;
         }
         if (first) {
-            shutDown();
-            return;
+            return shutDown(drainTimeout);
         }
         try {
             terminated.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return null;
     }
 
-    /** The work of the first {@link #stop()}: listener, then connections, then every thread. */
-    private void shutDown() {
+    /**
+     * The work of the first stop or shutdown: listener, then (when draining) the notice and the
+     * wait, then closing the connections left, then every thread.
+     */
+    private DrainReport shutDown(Duration drainTimeout) {
+        long started = System.nanoTime();
+        int open = 0;
+        int forced = 0;
         try {
-            // Listener first: from here on the kernel refuses new clients instead of queueing them.
-            Descriptors.release(listener);
+            lifecycle.lock();
+            try {
+                // Listener first: from here on the kernel refuses new clients instead of queueing them.
+                stopAccepting();
+            } finally {
+                lifecycle.unlock();
+            }
             if (tlsFileWatcher != null) {
                 tlsFileWatcher.interrupt();
                 tlsFileWatcher.join(ACCEPTOR_JOIN_TIMEOUT);
             }
-            for (Thread acceptor : acceptors) {
-                acceptor.interrupt();
+            open = connections.size();
+            if (!drainTimeout.isZero() && !forceStop) {
+                for (ConnectionProcess<S, M> connection : connections) {
+                    connection.noticeShutdown(drainTimeout);
+                }
+                long deadline = started + drainTimeout.toNanos();
+                while (!connections.isEmpty() && !forceStop && System.nanoTime() - deadline < 0) {
+                    Thread.sleep(1);
+                }
             }
-            for (Thread acceptor : acceptors) {
-                acceptor.join(ACCEPTOR_JOIN_TIMEOUT);
-            }
+            forced = connections.size();
             for (ConnectionProcess<S, M> connection : connections) {
                 connection.closeWith(ConnectionProcess.SERVER_STOPPED);
             }
@@ -271,6 +428,12 @@ public final class RealServer<S, M> implements Server {
             terminated.countDown();
             LOG.log(Level.INFO, () -> "glisten stopped listening on " + Listeners.hostAndPort(address));
         }
+        DrainReport report = new DrainReport(Math.max(0, open - forced), forced,
+                Duration.ofNanos(System.nanoTime() - started));
+        if (!drainTimeout.isZero()) {
+            LOG.log(Level.INFO, () -> "glisten on " + Listeners.hostAndPort(address) + " " + report);
+        }
+        return report;
     }
 
     @Override

@@ -13,6 +13,8 @@ import java.time.Duration;
  * @param <S> the per-connection state
  * @param <M> the type of user messages
  * @param tls how connections speak TLS, or {@code null} for plain TCP
+ * @param idleTimeout {@code null} for none
+ * @param maxLifetime {@code null} for none
  */
 public record ServerConfig<S, M>(
         OnInit<S, M> onInit,
@@ -24,5 +26,9 @@ public record ServerConfig<S, M>(
         int readBufferSize,
         Duration sendTimeout,
         Duration stopTimeout,
-        RealTls tls) {
+        RealTls tls,
+        int maxConnections,
+        int maxConnectionsPerAddress,
+        Duration idleTimeout,
+        Duration maxLifetime) {
 }

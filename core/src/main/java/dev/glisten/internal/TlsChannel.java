@@ -201,8 +201,8 @@ final class TlsChannel implements PeerChannel {
     }
 
     @Override
-    public void awaitReadable(BooleanSupplier hasOtherWork) {
-        socket.awaitReadable(hasOtherWork);
+    public boolean awaitReadable(BooleanSupplier hasOtherWork, long deadline) {
+        return socket.awaitReadable(hasOtherWork, deadline);
     }
 
     @Override

@@ -102,18 +102,9 @@ final class WatchedSocket implements PeerChannel {
         return channel.read(dst);
     }
 
+    /** {@inheritDoc} Returns {@code false} if the deadline passed. */
     @Override
-    public void awaitReadable(BooleanSupplier hasOtherWork) {
-        awaitReadable(hasOtherWork, 0);
-    }
-
-    /**
-     * As {@link #awaitReadable(BooleanSupplier)}, giving up at {@code deadline}
-     * ({@link System#nanoTime()}), or never if it is 0.
-     *
-     * @return {@code false} if the deadline passed
-     */
-    boolean awaitReadable(BooleanSupplier hasOtherWork, long deadline) {
+    public boolean awaitReadable(BooleanSupplier hasOtherWork, long deadline) {
         for (;;) {
             int state = readState;
             if (state == BUSY && READ_STATE.compareAndSet(this, BUSY, WAITING)) {

@@ -76,6 +76,10 @@ public final class ChatServer {
                 connection.send(line.message().getBytes(UTF_8));
                 yield Next.continueWith(unfinishedLine);
             }
+            case Message.ShuttingDown<String> notice -> {
+                connection.send("server shutting down, bye\n".getBytes(UTF_8));
+                yield Next.stop();
+            }
         };
     }
 

@@ -1,0 +1,82 @@
+package dev.glisten.internal;
+
+import dev.glisten.CloseReason;
+import dev.glisten.NegotiatedTls;
+import dev.glisten.internal.jfr.AcceptErrorEvent;
+import dev.glisten.internal.jfr.ConnectionClosedEvent;
+import dev.glisten.internal.jfr.ConnectionOpenedEvent;
+import dev.glisten.internal.jfr.TlsHandshakeEvent;
+import java.net.SocketAddress;
+import java.util.List;
+
+/**
+ * Emits the server's JDK Flight Recorder events. Each method makes its event and fills it only if
+ * a recording wants it ({@code shouldCommit}); otherwise the JIT removes the allocation, so the
+ * events cost nothing when no one records.
+ */
+final class ServerEvents {
+
+    /**
+     * Loaded with this class, which the acceptors and connections load at start: an event is
+     * often emitted when the process is out of file descriptors, when loading a class from a
+     * directory class path fails.
+     */
+    static final List<Class<?>> EVENTS = List.of(ConnectionOpenedEvent.class, ConnectionClosedEvent.class,
+            TlsHandshakeEvent.class, AcceptErrorEvent.class);
+
+    private ServerEvents() { }
+
+    static void connectionOpened(SocketAddress peer, SocketAddress local) {
+        ConnectionOpenedEvent event = new ConnectionOpenedEvent();
+        if (event.shouldCommit()) {
+            event.peer = String.valueOf(peer);
+            event.local = String.valueOf(local);
+            event.commit();
+        }
+    }
+
+    static void connectionClosed(SocketAddress peer, CloseReason reason, long openFor, long received, long sent) {
+        ConnectionClosedEvent event = new ConnectionClosedEvent();
+        if (event.shouldCommit()) {
+            event.peer = String.valueOf(peer);
+            event.reason = reason.getClass().getSimpleName();
+            event.normal = reason.isNormal();
+            event.openFor = openFor;
+            event.bytesReceived = received;
+            event.bytesSent = sent;
+            event.commit();
+        }
+    }
+
+    /** Starts timing a handshake; finish with {@link #handshakeEnded}. */
+    static TlsHandshakeEvent handshakeStarted() {
+        TlsHandshakeEvent event = new TlsHandshakeEvent();
+        event.begin();
+        return event;
+    }
+
+    /** @param negotiated what it settled, or {@code null} if it failed with {@code failure} */
+    static void handshakeEnded(TlsHandshakeEvent event, SocketAddress peer, NegotiatedTls negotiated, Exception failure) {
+        event.end();
+        if (event.shouldCommit()) {
+            event.peer = String.valueOf(peer);
+            event.succeeded = negotiated != null;
+            if (negotiated != null) {
+                event.protocol = negotiated.protocol();
+                event.cipherSuite = negotiated.cipherSuite();
+            } else {
+                event.failure = String.valueOf(failure);
+            }
+            event.commit();
+        }
+    }
+
+    static void acceptFailed(Exception error, boolean exhaustion) {
+        AcceptErrorEvent event = new AcceptErrorEvent();
+        if (event.shouldCommit()) {
+            event.error = String.valueOf(error);
+            event.exhaustion = exhaustion;
+            event.commit();
+        }
+    }
+}
