@@ -105,6 +105,11 @@ final class TlsChannel implements PeerChannel {
         }
         try {
             for (;;) {
+                // Checked before each read too: a client that trickles its handshake a byte at a
+                // time never lets the wait below run out.
+                if (System.nanoTime() - deadline >= 0) {
+                    throw new SocketTimeoutException("the TLS handshake did not complete within " + timeout);
+                }
                 int read = socket.read(net);
                 if (read < 0) {
                     throw new EOFException("the peer closed the connection during the TLS handshake");
