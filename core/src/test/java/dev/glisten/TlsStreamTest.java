@@ -3,15 +3,21 @@ package dev.glisten;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.glisten.internal.tls.TestPki;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,12 +33,13 @@ class TlsStreamTest {
 
     @TempDir
     static Path dir;
+    private static TestPki pki;
     private static Tls tls;
     private static SSLContext client;
 
     @BeforeAll
     static void makeCertificates() throws Exception {
-        TestPki pki = new TestPki(dir);
+        pki = new TestPki(dir);
         tls = Tls.builder().certificate(pki.chain(TestPki.KeyKind.EC_P384_SEC1), pki.key(TestPki.KeyKind.EC_P384_SEC1))
                 .protocols("TLSv1.3", "TLSv1.2").build();
         KeyStore trust = KeyStore.getInstance("PKCS12");
@@ -178,6 +185,44 @@ class TlsStreamTest {
             assertThat(initThread.get()).isSameAs(loopThread.get());
             assertThat(initThread.get().isVirtual()).isTrue();
             assertThat(server.stats().tlsHandshakes()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aClientThatTricklesItsHandshakeIsClosedAtTheHandshakeTimeout() throws Exception {
+        Tls quick = Tls.builder().certificate(pki.chain(TestPki.KeyKind.EC_P384_SEC1), pki.key(TestPki.KeyKind.EC_P384_SEC1))
+                .handshakeTimeout(Duration.ofMillis(500)).build();
+        // A real ClientHello, sent one byte every 20 ms: always some progress, never done in time.
+        SSLEngine engine = client.createSSLEngine("127.0.0.1", 1);
+        engine.setUseClientMode(true);
+        ByteBuffer hello = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        engine.wrap(ByteBuffer.allocate(0), hello);
+        hello.flip();
+        RecordingOnClose<Void, Void> closes = new RecordingOnClose<>();
+        try (Server server = Server.<Void, Void>builder(connection -> null, TestSupport.echo()).onClose(closes)
+                .bind("127.0.0.1").tls(quick).start(0);
+                Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(50);
+            long started = System.nanoTime();
+            boolean closed = false;
+            OutputStream out = socket.getOutputStream();
+            for (int i = 0; i < hello.limit() && !closed; i++) {
+                try {
+                    out.write(hello.get(i));
+                    out.flush();
+                    closed = socket.getInputStream().read() == -1;
+                } catch (SocketTimeoutException stillOpen) {
+                    // Expected while the handshake goes on.
+                } catch (IOException reset) {
+                    closed = true;
+                }
+            }
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            assertThat(closed).as("closed before the whole ClientHello (%d bytes) was sent", hello.limit()).isTrue();
+            assertThat(took).isBetween(Duration.ofMillis(400), Duration.ofSeconds(3));
+            CloseReason reason = closes.next().reason();
+            assertThat(reason).isInstanceOf(CloseReason.TlsHandshakeFailed.class);
+            assertThat(((CloseReason.TlsHandshakeFailed) reason).error()).isInstanceOf(SocketTimeoutException.class);
         }
     }
 
