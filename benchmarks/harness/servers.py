@@ -62,7 +62,7 @@ class Server:
 SERVERS = {s.name: s for s in [
     Server("c-epoll", "single-threaded C epoll echo (the machine's limit)", c_binary="echo_epoll"),
     Server("glisten", "this library, README echo, virtual thread per connection", jar_name="glisten",
-           extra_flags=GLISTEN_JVM_FLAGS),
+           extra_flags=GLISTEN_JVM_FLAGS, tls=True),
     Server("netty-epoll", "Netty 4.2, native epoll, 1 boss + 1 worker event loop", jar_name="netty-epoll", tls=True),
     Server("netty-nio", "Netty 4.2, NIO, 1 boss + 1 worker event loop", jar_name="netty-nio"),
     Server("netty-epoll-2", "Netty 4.2, native epoll, 1 boss + 2 worker event loops", jar_name="netty-epoll-2"),
@@ -76,7 +76,6 @@ LIMIT = "c-epoll"
 
 # Why a server has no TLS row yet; the TLS point lists these as "not run".
 NO_TLS_REASON = {
-    "glisten": "glisten has no TLS yet (add it to the TLS point once it does: Server(..., tls=True))",
     "c-epoll": "the C reference server is plain TCP",
 }
 

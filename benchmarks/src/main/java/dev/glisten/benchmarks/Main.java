@@ -35,7 +35,7 @@ public final class Main {
               netty-nio      Netty, NIO transport, 1 boss + 1 worker event loop
               threads        a platform thread per connection, blocking java.net.Socket
             --bind defaults to 127.0.0.1; --port 0 picks a free port. --tls-cert/--tls-key (PEM, PKCS#8 key)
-            turn on TLS 1.3 with the JDK provider (Netty servers only, for now).""";
+            turn on TLS 1.3 with the JDK provider (glisten and the Netty servers; not threads).""";
 
     private Main() { }
 

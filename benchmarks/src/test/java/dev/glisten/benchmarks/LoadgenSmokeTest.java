@@ -9,25 +9,35 @@ import dev.glisten.Server;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The CI smoke test of the benchmark tools: compiles the C load generator and echo server with gcc
  * (no warning allowed), drives the C server and every Java server of the harness for a moment, and
- * checks that a server which corrupts one byte is caught. The benchmark itself never runs in CI.
+ * checks that a server which corrupts one byte is caught. Where OpenSSL's headers are installed it
+ * also builds loadgen with {@code --tls} and drives the servers of the TLS point over TLS 1.3. The
+ * benchmark itself never runs in CI.
  */
 class LoadgenSmokeTest {
 
@@ -35,13 +45,20 @@ class LoadgenSmokeTest {
     private static final Path OUT = Path.of("target", "smoke");
     private static Path loadgen;
     private static Path echoEpoll;
+    // loadgen built with OpenSSL, as benchmarks/bench builds it; null without libssl-dev.
+    private static Path loadgenTls;
 
     @BeforeAll
     static void compile() throws Exception {
         assumeTrue(run(List.of("gcc", "--version"), 10).exit() == 0, "gcc is not installed");
         Files.createDirectories(OUT);
-        loadgen = gcc("loadgen", "-pthread");
-        echoEpoll = gcc("echo_epoll");
+        loadgen = gcc("loadgen", "loadgen", List.of("-pthread"), List.of());
+        echoEpoll = gcc("echo_epoll", "echo_epoll", List.of(), List.of());
+        // The probe of benchmarks/harness/build.py: are OpenSSL's headers there?
+        Path probe = Files.writeString(OUT.resolve("openssl-probe.c"), "#include <openssl/ssl.h>\n");
+        if (run(List.of("gcc", "-E", "-o", "/dev/null", probe.toString()), 30).exit() == 0) {
+            loadgenTls = gcc("loadgen", "loadgen-tls", List.of("-pthread", "-DLOADGEN_TLS"), List.of("-lssl", "-lcrypto"));
+        }
     }
 
     @Test
@@ -69,6 +86,49 @@ class LoadgenSmokeTest {
             assertThat(result.exit()).as(result.output()).isZero();
             assertThat(result.number("round_trips")).as(result.output()).isPositive();
             assertThat(result.number("errors")).isZero();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"glisten", "netty-epoll"})
+    void theServersOfTheTlsPointEchoOverTls13(String name, @TempDir Path directory) throws Exception {
+        assumeTrue(loadgenTls != null, "OpenSSL's headers (libssl-dev) are not installed");
+        Path cert = directory.resolve("cert.pem");
+        Path key = directory.resolve("key.pem");
+        // The certificate benchmarks/harness/cli.py makes for the TLS point.
+        Result made = run(List.of("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-nodes", "-keyout", key.toString(), "-out", cert.toString(), "-days", "2", "-subj", "/CN=localhost"), 30);
+        assumeTrue(made.exit() == 0, "openssl cannot make a certificate: " + made.output());
+
+        try (Main.EchoServer server = start(name, "--tls-cert", cert.toString(), "--tls-key", key.toString())) {
+            Result result = run(List.of(loadgenTls.toString(), "echo", "--port", String.valueOf(server.address().getPort()),
+                    "-c", "4", "-s", "4096", "-w", "0.1", "-d", "0.4", "--tls"), 30);
+            assertThat(result.exit()).as(result.output()).isZero();
+            assertThat(result.json()).contains("\"tls\":true");
+            assertThat(result.number("round_trips")).as(result.output()).isPositive();
+            assertThat(result.number("errors")).isZero();
+            // The same suite for every row, or the point would compare ciphers.
+            assertThat(negotiatedSuite(server.address().getPort(), cert)).isEqualTo("TLS_AES_128_GCM_SHA256");
+        }
+    }
+
+    /** The suite the server chooses for a client offering the JDK's TLS 1.3 suites, AES-256 first. */
+    private static String negotiatedSuite(int port, Path serverCertificate) throws Exception {
+        KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+        trusted.load(null, null);
+        try (InputStream in = Files.newInputStream(serverCertificate)) {
+            trusted.setCertificateEntry("server", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
+        SSLContext context = SSLContext.getInstance("TLSv1.3");
+        context.init(null, trust.getTrustManagers(), null);
+        try (SSLSocket client = (SSLSocket) context.getSocketFactory().createSocket()) {
+            client.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+            client.setSoTimeout(5_000);
+            client.setEnabledCipherSuites(new String[] {"TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"});
+            client.startHandshake();
+            return client.getSession().getCipherSuite();
         }
     }
 
@@ -107,23 +167,26 @@ class LoadgenSmokeTest {
         }
     }
 
-    private static Main.EchoServer start(String name) throws Exception {
-        Main.Options options = Main.Options.parse(List.of(name, "--port", "0"));
+    private static Main.EchoServer start(String name, String... options) throws Exception {
+        List<String> args = new ArrayList<>(List.of(name, "--port", "0"));
+        args.addAll(List.of(options));
+        Main.Options parsed = Main.Options.parse(args);
         return switch (name) {
-            case "glisten" -> GlistenEcho.start(options);
-            case "netty-epoll" -> NettyEcho.start(options, NettyEcho.Transport.EPOLL, 1);
-            case "netty-epoll-2" -> NettyEcho.start(options, NettyEcho.Transport.EPOLL, 2);
-            case "netty-nio" -> NettyEcho.start(options, NettyEcho.Transport.NIO, 1);
-            case "threads" -> ThreadPerConnectionEcho.start(options);
+            case "glisten" -> GlistenEcho.start(parsed);
+            case "netty-epoll" -> NettyEcho.start(parsed, NettyEcho.Transport.EPOLL, 1);
+            case "netty-epoll-2" -> NettyEcho.start(parsed, NettyEcho.Transport.EPOLL, 2);
+            case "netty-nio" -> NettyEcho.start(parsed, NettyEcho.Transport.NIO, 1);
+            case "threads" -> ThreadPerConnectionEcho.start(parsed);
             default -> throw new IllegalArgumentException(name);
         };
     }
 
-    private static Path gcc(String name, String... extra) throws Exception {
+    private static Path gcc(String source, String name, List<String> flags, List<String> libraries) throws Exception {
         Path binary = OUT.resolve(name);
         List<String> command = new ArrayList<>(List.of("gcc", "-O2", "-Wall", "-Wextra"));
-        command.addAll(List.of(extra));
-        command.addAll(List.of("-o", binary.toString(), C_SOURCES.resolve(name + ".c").toString()));
+        command.addAll(flags);
+        command.addAll(List.of("-o", binary.toString(), C_SOURCES.resolve(source + ".c").toString()));
+        command.addAll(libraries);
         Result result = run(command, 60);
         assertThat(result.exit()).as(result.output()).isZero();
         assertThat(result.output()).as("gcc warnings").isBlank();

@@ -26,9 +26,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A line may be at most 64 KiB long; a client that sends a longer one is disconnected.
  *
- * <p>A new client is first greeted with one line starting {@code "welcome"}; from then on it
- * receives every line the others send. Try it: {@code java -jar examples/target/glisten-examples.jar
- * chat}, then {@code nc localhost 3000} in two terminals.
+ * <p>A new client is first greeted with one line starting {@code "welcome"} (which, over TLS, names
+ * the protocol the handshake settled, from {@link Connection#tls()}); from then on it receives
+ * every line the others send. Try it: {@code java -jar examples/target/glisten-examples.jar chat},
+ * then {@code nc localhost 3000} in two terminals.
  */
 public final class ChatServer {
 
@@ -49,17 +50,25 @@ public final class ChatServer {
      * @throws IOException if it cannot listen on that address and port
      */
     public static Server start(String bindAddress, int port) throws IOException {
+        return builder().bind(bindAddress).start(port);
+    }
+
+    /**
+     * A chat server with an empty room, not started yet, for adding options such as
+     * {@link Server.Builder#tls}.
+     *
+     * @return a builder with every other option at its default
+     */
+    public static Server.Builder<byte[], String> builder() {
         ChatServer chat = new ChatServer();
-        return Server.builder(chat::join, chat::handle)
-                .onClose(chat::leave)
-                .bind(bindAddress)
-                .start(port);
+        return Server.builder(chat::join, chat::handle).onClose(chat::leave);
     }
 
     private byte[] join(Connection<String> connection) throws IOException {
         room.add(connection.handle());
         // Sent after joining, so a client that has read it knows it will see every later line.
-        connection.send(("welcome: " + (room.size() - 1) + " others here\n").getBytes(UTF_8));
+        String over = connection.tls().map(tls -> ", over " + tls.protocol()).orElse("");
+        connection.send(("welcome: " + (room.size() - 1) + " others here" + over + "\n").getBytes(UTF_8));
         return new byte[0];
     }
 

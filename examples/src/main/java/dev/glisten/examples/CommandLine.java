@@ -1,9 +1,12 @@
 package dev.glisten.examples;
 
+import dev.glisten.Tls;
 import dev.glisten.socket.SocketOptions;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -27,7 +30,14 @@ final class CommandLine {
             new Option("--bind", "ADDRESS",
                     "address to listen on (default " + DEFAULT_BIND_ADDRESS + ", every IPv4 address);"
                             + " :: for every address, 127.0.0.1 or ::1 for loopback only",
-                    (settings, value) -> settings.bindAddress = bindAddress(value)));
+                    (settings, value) -> settings.bindAddress = bindAddress(value)),
+            new Option("--tls-cert", "FILE",
+                    "serve TLS with this PEM certificate chain, server's certificate first (echo and chat;"
+                            + " needs --tls-key; default: plain TCP)",
+                    (settings, value) -> settings.tlsCertificate = file("--tls-cert", value)),
+            new Option("--tls-key", "FILE",
+                    "the PEM private key of --tls-cert, unencrypted (PKCS#8, PKCS#1, SEC1 or Ed25519)",
+                    (settings, value) -> settings.tlsKey = file("--tls-key", value)));
 
     private static final Option HELP = new Option("--help", null, "print this help and exit", (settings, value) -> { });
 
@@ -42,8 +52,15 @@ final class CommandLine {
      * @param example which one
      * @param port the TCP port, 0 for any free one
      * @param bindAddress the local address to listen on
+     * @param tls the loaded certificate and key when {@code --tls-cert} and {@code --tls-key} are
+     *     given, empty for plain TCP
      */
-    record Run(Example example, int port, String bindAddress) implements Parsed { }
+    record Run(Example example, int port, String bindAddress, Optional<Tls> tls) implements Parsed {
+        /** Plain TCP. */
+        Run(Example example, int port, String bindAddress) {
+            this(example, port, bindAddress, Optional.empty());
+        }
+    }
 
     /** Print the usage and exit. */
     record Help() implements Parsed { }
@@ -144,6 +161,13 @@ final class CommandLine {
         }
     }
 
+    private static Path file(String flag, String value) throws UsageException {
+        if (value.isEmpty()) {
+            throw new UsageException(flag + " needs a file name: " + flag + " FILE");
+        }
+        return Path.of(value);
+    }
+
     private static String exampleChoices(String separator) {
         return Arrays.stream(Example.values()).map(Example::command).collect(Collectors.joining(separator));
     }
@@ -153,12 +177,42 @@ final class CommandLine {
         Example example;
         int port = DEFAULT_PORT;
         String bindAddress = DEFAULT_BIND_ADDRESS;
+        Path tlsCertificate;
+        Path tlsKey;
 
         Run run() throws UsageException {
             if (example == null) {
                 throw new UsageException("no example given: choose " + exampleChoices(", "));
             }
-            return new Run(example, port, bindAddress);
+            return new Run(example, port, bindAddress, tls());
+        }
+
+        private Optional<Tls> tls() throws UsageException {
+            if (tlsCertificate == null && tlsKey == null) {
+                return Optional.empty();
+            }
+            if (!example.servesTls()) {
+                throw new UsageException("the " + example.command() + " example serves plain TCP only; --tls-cert and"
+                        + " --tls-key work with " + tlsExamples());
+            }
+            if (tlsKey == null) {
+                throw new UsageException("--tls-cert needs --tls-key too: the PEM file of the certificate's private key");
+            }
+            if (tlsCertificate == null) {
+                throw new UsageException("--tls-key needs --tls-cert too: the PEM file of the certificate chain");
+            }
+            try {
+                // Loaded here, as --bind is checked, so an unusable file is a bad argument (status 2)
+                // and the message is the library's own, which names the file and the fix.
+                return Optional.of(Tls.fromPemFiles(tlsCertificate, tlsKey));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
+
+        private static String tlsExamples() {
+            return Arrays.stream(Example.values()).filter(Example::servesTls).map(Example::command)
+                    .collect(Collectors.joining(" and "));
         }
     }
 

@@ -11,7 +11,9 @@ import java.io.IOException;
  * both type parameters are {@link Void}.
  *
  * <p>Try it: {@code java -jar examples/target/glisten-examples.jar echo}, then
- * {@code nc localhost 3000}.
+ * {@code nc localhost 3000}. The same server speaks TLS when its builder is given a certificate:
+ * {@code EchoServer.builder().tls(Tls.fromPemFiles(cert, key)).start(3443)}; the handler does not
+ * change, since packets carry decrypted bytes and sends encrypt.
  */
 public final class EchoServer {
 
@@ -26,11 +28,20 @@ public final class EchoServer {
      * @throws IOException if it cannot listen on that address and port
      */
     public static Server start(String bindAddress, int port) throws IOException {
+        return builder().bind(bindAddress).start(port);
+    }
+
+    /**
+     * The echo server, not started yet, for adding options such as {@link Server.Builder#tls}.
+     *
+     * @return a builder with every option at its default
+     */
+    public static Server.Builder<Void, Void> builder() {
         return Server.<Void, Void>builder(connection -> null, (state, message, connection) -> {
             if (message instanceof Message.Packet<Void> packet) {
                 connection.send(packet.bytes());
             }
             return Next.continueWith(state);
-        }).bind(bindAddress).start(port);
+        });
     }
 }

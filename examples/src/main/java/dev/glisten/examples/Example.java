@@ -1,6 +1,7 @@
 package dev.glisten.examples;
 
 import dev.glisten.Server;
+import dev.glisten.Tls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Locale;
@@ -8,18 +9,22 @@ import java.util.Optional;
 
 /** The examples {@link Main} can run, each under the name given on the command line. */
 enum Example {
-    ECHO("sends every byte straight back", (bindAddress, port) -> running(EchoServer.start(bindAddress, port))),
-    CHAT("relays every line to all other connected clients", (bindAddress, port) -> running(ChatServer.start(bindAddress, port))),
-    LOWLEVEL("echo on ListenSocket and ClientSocket, one client at a time", (bindAddress, port) -> {
+    ECHO("sends every byte straight back", true,
+            (bindAddress, port, tls) -> running(serve(EchoServer.builder(), bindAddress, port, tls))),
+    CHAT("relays every line to all other connected clients", true,
+            (bindAddress, port, tls) -> running(serve(ChatServer.builder(), bindAddress, port, tls))),
+    LOWLEVEL("echo on ListenSocket and ClientSocket, one client at a time", false, (bindAddress, port, tls) -> {
         LowLevelEcho echo = LowLevelEcho.start(bindAddress, port);
         return new Running(echo.address(), echo::close, echo::awaitTermination);
     });
 
     private final String description;
+    private final boolean servesTls;
     private final Starter starter;
 
-    Example(String description, Starter starter) {
+    Example(String description, boolean servesTls, Starter starter) {
         this.description = description;
+        this.servesTls = servesTls;
         this.starter = starter;
     }
 
@@ -32,6 +37,11 @@ enum Example {
         return description;
     }
 
+    /** Whether it can serve TLS ({@code --tls-cert}, {@code --tls-key}). */
+    boolean servesTls() {
+        return servesTls;
+    }
+
     static Optional<Example> named(String command) {
         for (Example example : values()) {
             if (example.command().equals(command)) {
@@ -41,8 +51,23 @@ enum Example {
         return Optional.empty();
     }
 
-    Running start(String bindAddress, int port) throws IOException {
-        return starter.start(bindAddress, port);
+    /**
+     * Starts this example.
+     *
+     * @param tls the certificate to serve TLS with, empty for plain TCP
+     * @throws IllegalArgumentException if {@code tls} is given to an example that does not serve TLS
+     */
+    Running start(String bindAddress, int port, Optional<Tls> tls) throws IOException {
+        if (tls.isPresent() && !servesTls) {
+            throw new IllegalArgumentException("the " + command() + " example serves plain TCP only");
+        }
+        return starter.start(bindAddress, port, tls);
+    }
+
+    private static Server serve(Server.Builder<?, ?> builder, String bindAddress, int port, Optional<Tls> tls)
+            throws IOException {
+        tls.ifPresent(builder::tls);
+        return builder.bind(bindAddress).start(port);
     }
 
     private static Running running(Server server) {
@@ -51,7 +76,7 @@ enum Example {
 
     @FunctionalInterface
     private interface Starter {
-        Running start(String bindAddress, int port) throws IOException;
+        Running start(String bindAddress, int port, Optional<Tls> tls) throws IOException;
     }
 
     /**

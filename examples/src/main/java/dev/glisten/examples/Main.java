@@ -7,17 +7,19 @@ import java.util.List;
 
 /**
  * Runs one example from the command line:
- * {@code java -jar examples/target/glisten-examples.jar <echo|chat|lowlevel> [--port N] [--bind ADDRESS]}
- * (defaults: port 3000, every IPv4 address).
+ * {@code java -jar examples/target/glisten-examples.jar <echo|chat|lowlevel> [--port N] [--bind ADDRESS]
+ * [--tls-cert FILE --tls-key FILE]} (defaults: port 3000, every IPv4 address, plain TCP).
  *
  * <p>The contract scripts and tests rely on:
  * <ul>
  *   <li>once listening, exactly one line on standard output, {@code listening on HOST:PORT}, with
- *       the real port (useful with {@code --port 0}) and IPv6 hosts in brackets; everything else,
- *       logs included, goes to standard error;</li>
+ *       the real port (useful with {@code --port 0}) and IPv6 hosts in brackets, the same with TLS
+ *       or without; everything else, logs and the line saying that TLS is on included, goes to
+ *       standard error;</li>
  *   <li>SIGINT or SIGTERM stops the server, closing every connection, and the process exits;</li>
  *   <li>exit status 2 for bad arguments (one line naming the argument, then the usage, on standard
- *       error), 1 when the server cannot listen.</li>
+ *       error), an unusable certificate or key file included (the line is then the library's
+ *       message, naming the file and the fix); 1 when the server cannot listen.</li>
  * </ul>
  *
  * <p>The runnable jar starts here through {@link Launcher}, which finds a Java 21 or newer first
@@ -56,7 +58,7 @@ public final class Main {
     private static void serve(CommandLine.Run run) throws InterruptedException {
         Example.Running running;
         try {
-            running = run.example().start(run.bindAddress(), run.port());
+            running = run.example().start(run.bindAddress(), run.port(), run.tls());
         } catch (IOException e) {
             System.err.println(CommandLine.PROGRAM + ": " + e.getMessage());
             System.exit(EXIT_FAILURE);
@@ -64,9 +66,20 @@ public final class Main {
         }
         // Registered before the line is printed: whoever reads the line may signal at once.
         Runtime.getRuntime().addShutdownHook(new Thread(running.stop(), "stop-" + run.example().command()));
+        // On standard error, so standard output stays the one line that scripts parse.
+        run.tls().ifPresent(tls -> System.err.println(CommandLine.PROGRAM + ": serving TLS with " + tls
+                + "; try: openssl s_client -connect " + clientHostAndPort(running.address()) + " -quiet"));
         System.out.println("listening on " + hostAndPort(running.address()));
         System.out.flush();
         running.termination().await();
+    }
+
+    /** Where a client on this machine reaches {@code address}: loopback when bound to a wildcard. */
+    private static String clientHostAndPort(InetSocketAddress address) {
+        if (address.getAddress() != null && address.getAddress().isAnyLocalAddress()) {
+            return "localhost:" + address.getPort();
+        }
+        return hostAndPort(address);
     }
 
     /**

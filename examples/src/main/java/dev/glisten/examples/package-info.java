@@ -4,9 +4,11 @@
  *
  * <ul>
  *   <li>{@link dev.glisten.examples.EchoServer}: the ten-line server; every packet goes straight
- *       back. Start here.</li>
+ *       back. Start here. Given a {@link dev.glisten.Tls}, the same handler serves TLS.</li>
  *   <li>{@link dev.glisten.examples.ChatServer}: connections that talk to each other through their
- *       {@link dev.glisten.ConnectionHandle}s, with per-connection state (the unfinished line).</li>
+ *       {@link dev.glisten.ConnectionHandle}s, with per-connection state (the unfinished line);
+ *       over TLS its greeting names the negotiated protocol
+ *       ({@link dev.glisten.Connection#tls()}).</li>
  *   <li>{@link dev.glisten.examples.LowLevelEcho}: the echo again on
  *       {@link dev.glisten.socket.ListenSocket} and {@link dev.glisten.socket.ClientSocket}, for code
  *       that manages its own sockets.</li>

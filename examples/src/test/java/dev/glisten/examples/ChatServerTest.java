@@ -4,11 +4,14 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.glisten.Server;
+import dev.glisten.Tls;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ChatServerTest {
 
@@ -102,6 +105,23 @@ class ChatServerTest {
         alice.assertClosedByServer();
         bob.send("still talking\n");
         assertThat(carol.receiveLine()).isEqualTo("still talking\n");
+    }
+
+    @Test
+    void overTlsTheGreetingNamesTheProtocolAndLinesStillFlow(@TempDir Path directory) throws Exception {
+        TestCertificate certificate = TestCertificate.generate(directory, "chat");
+        try (Server tls = ChatServer.builder().tls(Tls.fromPemFiles(certificate.certificate(), certificate.key()))
+                .bind("127.0.0.1").start(0);
+                TestClient dave = TestClient.connectTls(tls.port(), certificate)) {
+            assertThat(dave.receiveLine()).isEqualTo("welcome: 0 others here, over TLSv1.3\n");
+            try (TestClient erin = TestClient.connectTls(tls.port(), certificate)) {
+                assertThat(erin.receiveLine()).isEqualTo("welcome: 1 others here, over TLSv1.3\n");
+
+                erin.send("private, in a way\n");
+
+                assertThat(dave.receiveLine()).isEqualTo("private, in a way\n");
+            }
+        }
     }
 
     /** Connects and reads the greeting, after which the client is sure to receive every line. */

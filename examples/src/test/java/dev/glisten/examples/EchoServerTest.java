@@ -3,11 +3,14 @@ package dev.glisten.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.glisten.Server;
+import dev.glisten.Tls;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class EchoServerTest {
 
@@ -65,6 +68,21 @@ class EchoServerTest {
             }
             staying.send("still here");
             assertThat(staying.receive(10)).isEqualTo("still here".getBytes());
+        }
+    }
+
+    @Test
+    void theSameHandlerEchoesOverTls(@TempDir Path directory) throws Exception {
+        TestCertificate certificate = TestCertificate.generate(directory, "echo");
+        try (Server tls = EchoServer.builder().tls(Tls.fromPemFiles(certificate.certificate(), certificate.key()))
+                .bind("127.0.0.1").start(0);
+                TestClient client = TestClient.connectTls(tls.port(), certificate)) {
+            byte[] message = pattern(0, 0, 20_000); // more than one 16 KiB TLS record
+
+            client.send(message);
+
+            assertThat(client.receive(message.length)).isEqualTo(message);
+            assertThat(client.tlsProtocol()).isEqualTo("TLSv1.3");
         }
     }
 

@@ -14,10 +14,12 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 
 /**
- * A plain {@link Socket} client for tests. Every read has a timeout, so a reply that never comes
- * fails the test instead of hanging it.
+ * A plain {@link Socket} client for tests, or a TLS one ({@link #connectTls}). Every read has a
+ * timeout, so a reply that never comes fails the test instead of hanging it.
  */
 final class TestClient implements AutoCloseable {
 
@@ -47,6 +49,33 @@ final class TestClient implements AutoCloseable {
             socket.close();
             throw e;
         }
+    }
+
+    /**
+     * Connects to {@code 127.0.0.1:port} and completes a TLS handshake, as a careful client would:
+     * trusting only {@code server}'s certificate, asking for the name {@code localhost} (SNI) and
+     * checking that the certificate is issued to it. The handshake waits at most {@link #TIMEOUT}.
+     */
+    static TestClient connectTls(int port, TestCertificate server) throws Exception {
+        TestClient plain = connect(port);
+        try {
+            SSLSocket tls = (SSLSocket) server.clientContext().getSocketFactory()
+                    .createSocket(plain.socket, "localhost", port, true);
+            SSLParameters parameters = tls.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            tls.setSSLParameters(parameters);
+            TestClient client = new TestClient(tls);
+            tls.startHandshake();
+            return client;
+        } catch (Exception e) {
+            plain.close();
+            throw e;
+        }
+    }
+
+    /** The TLS version the handshake settled, such as {@code "TLSv1.3"}. */
+    String tlsProtocol() {
+        return ((SSLSocket) socket).getSession().getProtocol();
     }
 
     void send(String text) throws IOException {
