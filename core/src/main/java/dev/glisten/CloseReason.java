@@ -82,8 +82,9 @@ public sealed interface CloseReason {
 
     /**
      * The TLS handshake failed or did not complete within the handshake timeout, so {@link OnInit}
-     * never ran and {@link OnClose} gets a {@code null} state. Normal on a public port (scanners,
-     * plaintext clients, clients that distrust the certificate), so it is logged at DEBUG only.
+     * never ran and {@link OnClose} gets a {@code null} state. Common on a public port (scanners,
+     * plaintext clients, clients that distrust the certificate), so it is logged at DEBUG only, but
+     * not {@linkplain #isNormal() normal}: a burst of them is worth a look.
      * Also the reason when {@link Connection#startTls(Tls)} fails, with the state at that point.
      *
      * @param error what failed: a {@link javax.net.ssl.SSLException} from the handshake, a

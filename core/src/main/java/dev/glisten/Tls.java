@@ -346,7 +346,9 @@ public sealed interface Tls permits RealTls {
          * {@code interval} and, when one changed, load them again. New handshakes use the new
          * material; open connections keep theirs. A change that cannot be loaded (a key written
          * before its certificate, a broken file) is logged as a WARNING and the old material stays
-         * in service until the files change again. Default: off.
+         * in service until the files change again. Whether a server watches is decided by the
+         * {@code Tls} it starts with; after {@link Server#reloadTls(Tls)} it watches the files of
+         * the replacement, at the first configuration's interval. Default: off.
          *
          * @param interval how often to look, at least 100 ms
          * @return this builder
