@@ -1,14 +1,21 @@
 package dev.glisten.internal;
 
+import dev.glisten.NegotiatedTls;
 import dev.glisten.socket.SocketOptions;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
-/** A {@link Transport} over a blocking {@link SocketChannel}. */
+/**
+ * A {@link Transport} over a blocking {@link SocketChannel}; also the plain socket under a
+ * {@link TlsTransport}, which takes its options, addresses and descriptor from here.
+ */
 public final class TcpTransport implements Transport {
 
     private final SocketChannel channel;
@@ -40,16 +47,35 @@ public final class TcpTransport implements Transport {
         if (timedInput == null) {
             timedInput = channel.socket().getInputStream();
         }
-        channel.socket().setSoTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, timeoutMillis)));
+        channel.socket().setSoTimeout(soTimeout(timeoutMillis));
+        return readInto(timedInput, dst);
+    }
+
+    /** {@code timeoutMillis} as {@code SO_TIMEOUT} takes it: an int, and never 0, which means "forever". */
+    static int soTimeout(long timeoutMillis) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeoutMillis));
+    }
+
+    /**
+     * The {@code SO_TIMEOUT} that waits until {@code deadline} (a {@link System#nanoTime()} value):
+     * the whole milliseconds left, rounded up, at least 1.
+     */
+    public static int soTimeoutUntil(long deadline) {
+        long nanos = deadline - System.nanoTime();
+        return soTimeout(TimeUnit.NANOSECONDS.toMillis(nanos + 999_999));
+    }
+
+    /** One read of {@code in} into the remaining space of {@code dst}; -1 at end of stream. */
+    static int readInto(InputStream in, ByteBuffer dst) throws IOException {
         int n;
         if (dst.hasArray()) {
-            n = timedInput.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
+            n = in.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
             if (n > 0) {
                 dst.position(dst.position() + n);
             }
         } else {
             byte[] bytes = new byte[dst.remaining()];
-            n = timedInput.read(bytes);
+            n = in.read(bytes);
             if (n > 0) {
                 dst.put(bytes, 0, n);
             }
@@ -93,6 +119,19 @@ public final class TcpTransport implements Transport {
     @Override
     public boolean isOpen() {
         return channel.isOpen();
+    }
+
+    @Override
+    public Optional<NegotiatedTls> tls() {
+        return Optional.empty();
+    }
+
+    /**
+     * The channel's socket adaptor, for layering TLS over this connection: its streams honour
+     * {@code SO_TIMEOUT} and park a virtual thread, and closing it closes the channel.
+     */
+    Socket socket() {
+        return channel.socket();
     }
 
     @Override

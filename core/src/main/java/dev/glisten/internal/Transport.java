@@ -1,10 +1,12 @@
 package dev.glisten.internal;
 
+import dev.glisten.NegotiatedTls;
 import dev.glisten.socket.SocketOptions;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.nio.ByteBuffer;
+import java.util.Optional;
 
 /**
  * A connected byte stream with blocking calls: what a connection or a low-level client socket reads
@@ -37,6 +39,9 @@ public interface Transport {
     void close();
 
     boolean isOpen();
+
+    /** What the TLS handshake settled; empty for plain TCP and until the handshake has completed. */
+    Optional<NegotiatedTls> tls();
 
     SocketAddress localAddress();
 

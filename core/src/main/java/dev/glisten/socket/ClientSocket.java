@@ -1,8 +1,12 @@
 package dev.glisten.socket;
 
+import dev.glisten.NegotiatedTls;
+import dev.glisten.Tls;
 import dev.glisten.internal.Listeners;
 import dev.glisten.internal.TcpTransport;
+import dev.glisten.internal.TlsTransport;
 import dev.glisten.internal.Transport;
+import dev.glisten.internal.tls.RealTls;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -19,13 +23,23 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLException;
 
 /**
  * One connected TCP socket with blocking calls: glisten's {@code tcp.receive} and {@code tcp.send}
  * for code that manages its own sockets. Get one from {@link ListenSocket#accept()} on the server
  * side, or from {@link #connect(String, int, Duration)} on the client side.
+ *
+ * <p>TLS: a socket accepted from a {@linkplain ListenSocket#listen(int, SocketOptions, Tls) TLS
+ * listen socket} speaks TLS, and a plain accepted one can switch to it with
+ * {@link #startTls(Tls, Duration)} (STARTTLS). Receives and sends then carry decrypted bytes and
+ * behave as described here. Its handshake waits for the first call that needs it; call
+ * {@link #handshake(Duration)} to run it at a moment and with a bound of your choosing, and to read
+ * its outcome ({@link #tls()}) before the first receive. A failed handshake adds one kind of
+ * failure, {@link SSLException}, and closes the socket.
  *
  * <p>Every call blocks the calling thread, which is cheap on a virtual thread: a blocked virtual
  * thread parks and frees its carrier. Failures are exceptions, never {@code null} or empty arrays:
@@ -52,14 +66,19 @@ public final class ClientSocket implements AutoCloseable {
     // A single read(2) rarely returns more than this; a larger buffer per socket would mostly sit idle.
     private static final int LARGEST_RECEIVE = 64 * 1024;
 
-    private final Transport transport;
+    // Replaced once, by startTls, while it holds both locks; volatile for the calls that read it
+    // without one (close, isOpen, options).
+    private volatile Transport transport;
+    // Only the server side of a TLS handshake is offered, so only accepted sockets may start one.
+    private final boolean accepted;
     private final ReentrantLock receiveLock = new ReentrantLock();
     private final ReentrantLock sendLock = new ReentrantLock();
     // Reused across receives, guarded by receiveLock, and grown up to LARGEST_RECEIVE on demand.
     private ByteBuffer receiveBuffer;
 
-    ClientSocket(Transport transport) {
+    ClientSocket(Transport transport, boolean accepted) {
         this.transport = transport;
+        this.accepted = accepted;
     }
 
     /**
@@ -85,7 +104,7 @@ public final class ClientSocket implements AutoCloseable {
         if (port < 1 || port > 65_535) {
             throw new IllegalArgumentException("port must be between 1 and 65535, got " + port);
         }
-        int timeoutMillis = millisLeft(System.nanoTime() + positiveNanos(timeout));
+        int timeoutMillis = TcpTransport.soTimeoutUntil(System.nanoTime() + positiveNanos(timeout));
         InetSocketAddress remote = new InetSocketAddress(host, port);
         String where = host + ":" + port;
         if (remote.isUnresolved()) {
@@ -96,7 +115,7 @@ public final class ClientSocket implements AutoCloseable {
         try {
             // A channel has no connect timeout; its socket adaptor does (and parks a virtual thread).
             channel.socket().connect(remote, timeoutMillis);
-            return new ClientSocket(new TcpTransport(channel));
+            return new ClientSocket(new TcpTransport(channel), false);
         } catch (SocketTimeoutException e) {
             channel.close();
             throw withCause(new SocketTimeoutException("cannot connect to " + where + " within " + timeout), e);
@@ -121,14 +140,18 @@ public final class ClientSocket implements AutoCloseable {
      * @param maxBytes the most bytes to return; at least 1
      * @return 1 to {@code maxBytes} bytes, in the order the peer sent them
      * @throws IllegalArgumentException naming {@code maxBytes} if below 1
-     * @throws EOFException when the peer closed its side; every later receive throws it too
+     * @throws EOFException when the peer closed its side (over TLS: sent close_notify, or closed
+     *     the connection); every later receive throws it too
      * @throws ClosedChannelException when this socket is closed; {@link AsynchronousCloseException}
      *     when another thread closes it during the call
+     * @throws SSLException when a pending TLS handshake fails (see {@link #handshake(Duration)};
+     *     {@link SocketTimeoutException} when it times out), or the peer sends what is not TLS
      * @throws IOException when the connection is broken, such as reset by the peer
      */
     public byte[] receive(int maxBytes) throws IOException {
         checkMaxBytes(maxBytes);
         ensureOpen();
+        handshakeIfPending();
         receiveLock.lock();
         try {
             ByteBuffer buffer = receiveBuffer(maxBytes);
@@ -143,7 +166,12 @@ public final class ClientSocket implements AutoCloseable {
     /**
      * As {@link #receive(int)}, giving up when nothing arrives within {@code timeout}. The time
      * counts from the call, including any wait for another thread's receive on this socket to end.
-     * A timeout consumes nothing: the socket stays usable and a later receive gets the next bytes.
+     * A timeout consumes nothing: the socket stays usable and a later receive gets the next bytes,
+     * over TLS too (a record that arrived in part is kept).
+     *
+     * <p>A TLS handshake that has not run yet runs first, bounded by the {@link Tls}'s handshake
+     * timeout rather than by {@code timeout}, and the time counts from its end: a timed-out
+     * handshake closes the socket, where a timed-out receive must not.
      *
      * @param maxBytes the most bytes to return; at least 1
      * @param timeout how long to wait; positive, at most {@link Integer#MAX_VALUE} milliseconds
@@ -158,14 +186,16 @@ public final class ClientSocket implements AutoCloseable {
      */
     public byte[] receive(int maxBytes, Duration timeout) throws IOException {
         checkMaxBytes(maxBytes);
-        long deadline = System.nanoTime() + positiveNanos(timeout);
+        long timeoutNanos = positiveNanos(timeout);
         ensureOpen();
+        handshakeIfPending();
+        long deadline = System.nanoTime() + timeoutNanos;
         if (!lockBefore(receiveLock, deadline)) {
             throw receiveTimedOut(timeout, null);
         }
         try {
             ByteBuffer buffer = receiveBuffer(maxBytes);
-            return received(buffer, transport.read(buffer, millisLeft(deadline)));
+            return received(buffer, transport.read(buffer, TcpTransport.soTimeoutUntil(deadline)));
         } catch (SocketTimeoutException e) {
             throw receiveTimedOut(timeout, e);
         } catch (IOException e) {
@@ -177,11 +207,14 @@ public final class ClientSocket implements AutoCloseable {
 
     /**
      * Sends all of {@code bytes}, blocking until the kernel has taken them (not until the peer has
-     * read them).
+     * read them). Over TLS they are encrypted first, in records of up to 16 KiB, after the
+     * handshake if it has not run yet (bounded by the {@link Tls}'s handshake timeout).
      *
      * @param bytes the bytes to send; may be empty
      * @throws ClosedChannelException when this socket or its sending side ({@link #shutdownOutput()})
      *     is closed; {@link AsynchronousCloseException} when another thread closes it during the call
+     * @throws SSLException when a pending TLS handshake fails ({@link SocketTimeoutException} when it
+     *     times out); the socket is then closed
      * @throws IOException when the connection is broken, such as "Broken pipe" or "Connection reset"
      */
     public void send(byte[] bytes) throws IOException {
@@ -198,6 +231,7 @@ public final class ClientSocket implements AutoCloseable {
     public void send(ByteBuffer buffer) throws IOException {
         Objects.requireNonNull(buffer, "buffer");
         ensureOpen();
+        handshakeIfPending();
         sendLock.lock();
         try {
             transport.write(buffer);
@@ -211,7 +245,9 @@ public final class ClientSocket implements AutoCloseable {
     /**
      * Sends the remaining bytes of every buffer, in order, with gathering writes ({@code writev(2)}):
      * a header and a body go out together without first being copied into one array. Blocks until
-     * the kernel has taken them all; no other send on this socket comes between them.
+     * the kernel has taken them all; no other send on this socket comes between them. Over TLS the
+     * buffers are copied together in pieces of up to 16 KiB, each encrypted as one record, so small
+     * buffers do not become one small record each.
      *
      * @param buffers the buffers, each sent from position to limit
      * @throws IOException as for {@link #send(byte[])}
@@ -222,6 +258,7 @@ public final class ClientSocket implements AutoCloseable {
             Objects.requireNonNull(buffers[i], () -> "buffers contains null");
         }
         ensureOpen();
+        handshakeIfPending();
         sendLock.lock();
         try {
             transport.write(buffers);
@@ -238,11 +275,19 @@ public final class ClientSocket implements AutoCloseable {
      * to say "that was my whole request". Waits for a send in progress on another thread to finish.
      * Later sends throw {@link ClosedChannelException}.
      *
+     * <p>Over TLS it first sends the close_notify alert, TLS's own end of stream (RFC 8446 section
+     * 6.1), after the handshake if that has not run. A TLS 1.3 peer may go on sending; a TLS 1.2
+     * peer answers with its own close_notify and closes (RFC 5246 section 7.2.1), so this side then
+     * receives {@link EOFException}. Half-closing is TLS 1.3's; with TLS 1.2, do it only at the end.
+     *
      * @throws ClosedChannelException when this socket is closed
+     * @throws SSLException when a pending TLS handshake fails ({@link SocketTimeoutException} when it
+     *     times out)
      * @throws IOException when the connection is broken
      */
     public void shutdownOutput() throws IOException {
         ensureOpen();
+        handshakeIfPending();
         sendLock.lock();
         try {
             transport.shutdownOutput();
@@ -251,6 +296,155 @@ public final class ClientSocket implements AutoCloseable {
         } finally {
             sendLock.unlock();
         }
+    }
+
+    /**
+     * Runs the server side of the TLS handshake now, within the {@link Tls}'s
+     * {@linkplain Tls.Builder#handshakeTimeout handshake timeout}; see {@link #handshake(Duration)}.
+     *
+     * @return what the handshake settled
+     * @throws IllegalStateException when this socket speaks plain TCP
+     * @throws IOException as for {@link #handshake(Duration)}
+     */
+    public NegotiatedTls handshake() throws IOException {
+        if (!(transport instanceof TlsTransport tls)) {
+            throw notTls();
+        }
+        return handshake(tls.handshakeTimeout());
+    }
+
+    /**
+     * Runs the server side of the TLS handshake now, waiting at most {@code timeout}, and returns
+     * what it settled: protocol, cipher suite, ALPN protocol, requested server name and the
+     * client's certificates. {@link ListenSocket#accept()} does not run it, so the accepting thread
+     * never waits on a client; call this on the thread that serves the connection. Without it the
+     * first receive, send or {@link #shutdownOutput()} runs it, bounded by the {@link Tls}'s
+     * handshake timeout.
+     *
+     * <p>The bound covers the whole handshake, however slowly the client sends. Once the handshake
+     * has completed this returns its outcome at once; while another thread runs it, this waits for
+     * that one within {@code timeout}. Any failure closes the socket.
+     *
+     * @param timeout how long the handshake may take; positive, at most {@link Integer#MAX_VALUE}
+     *     milliseconds (longer waits are shortened to that)
+     * @return what the handshake settled, also given by {@link #tls()} from now on
+     * @throws IllegalArgumentException naming {@code timeout} unless positive
+     * @throws IllegalStateException when this socket speaks plain TCP (see {@link #startTls(Tls, Duration)})
+     * @throws SocketTimeoutException when the handshake does not complete in time
+     * @throws SSLException ({@link javax.net.ssl.SSLHandshakeException}, naming the peer, with the
+     *     JDK's reason as the cause) when it fails: the client is not speaking TLS, shares no
+     *     protocol version, cipher suite or ALPN protocol with the {@link Tls}, has no trusted
+     *     certificate when one is required, or leaves
+     * @throws ClosedChannelException when this socket is closed; {@link AsynchronousCloseException}
+     *     when it is closed during the handshake, or another thread's handshake on it failed
+     * @throws java.nio.channels.ClosedByInterruptException when the thread is interrupted during
+     *     the handshake; {@link java.io.InterruptedIOException} while waiting for another thread's.
+     *     Either closes the socket and keeps the interrupt status
+     */
+    public NegotiatedTls handshake(Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + positiveNanos(timeout);
+        if (!(transport instanceof TlsTransport tls)) {
+            throw notTls();
+        }
+        return tls.handshake(deadline, timeout);
+    }
+
+    /**
+     * Upgrades this plain socket to TLS (STARTTLS) within the {@link Tls}'s handshake timeout; see
+     * {@link #startTls(Tls, Duration)}.
+     *
+     * @param tls the certificate and options to use
+     * @return what the handshake settled
+     * @throws IOException as for {@link #startTls(Tls, Duration)}
+     */
+    public NegotiatedTls startTls(Tls tls) throws IOException {
+        return startTls(Objects.requireNonNull(tls, "tls"), tls.handshakeTimeout());
+    }
+
+    /**
+     * Upgrades this plain accepted socket to TLS in place (STARTTLS, as SMTP, IMAP, XMPP and
+     * PostgreSQL do): runs the server side of the handshake now, on the calling thread; afterwards
+     * receives return decrypted bytes and sends are encrypted. Call it after telling the client to
+     * begin (for SMTP, after sending {@code 220 Ready to start TLS}). It waits for a receive or
+     * send in progress on another thread to end, within {@code timeout}, which bounds the whole call.
+     *
+     * <p>Whatever plain bytes you received after the client's STARTTLS command are not part of the
+     * TLS stream: discard them, never act on them (RFC 3207 section 4.2; CVE-2011-0411 was that
+     * mistake). This socket keeps no received bytes of its own, so the handshake reads exactly what
+     * the client sent after them.
+     *
+     * @param tls the certificate and options to use
+     * @param timeout how long the call may take; positive, at most {@link Integer#MAX_VALUE}
+     *     milliseconds (longer waits are shortened to that)
+     * @return what the handshake settled, also given by {@link #tls()} from now on
+     * @throws IllegalArgumentException naming {@code timeout} unless positive
+     * @throws IllegalStateException when this socket already speaks TLS, or was opened by
+     *     {@link #connect} (only the server side of a handshake is offered)
+     * @throws SocketTimeoutException when the call does not complete in time; the socket is then
+     *     closed
+     * @throws SSLException when the handshake fails; the socket is then closed. See
+     *     {@link #handshake(Duration)} for the reasons
+     * @throws java.io.InterruptedIOException (not a timeout) when interrupted while waiting for
+     *     another thread's call; the socket is then closed and the interrupt status kept
+     * @throws ClosedChannelException as for {@link #handshake(Duration)}
+     */
+    public NegotiatedTls startTls(Tls tls, Duration timeout) throws IOException {
+        Objects.requireNonNull(tls, "tls");
+        long deadline = System.nanoTime() + positiveNanos(timeout);
+        if (!accepted) {
+            throw new IllegalStateException("startTls runs the server side of a TLS handshake; " + this
+                    + " was opened by connect, so its peer is the server");
+        }
+        ensureOpen();
+        if (!(transport instanceof TcpTransport)) {
+            throw new IllegalStateException(this + " already speaks TLS");
+        }
+        // Both directions, so that no receive or send is half-way through the plain stream when it
+        // becomes a TLS one.
+        boolean locked = false;
+        try {
+            locked = lockBefore(receiveLock, deadline);
+            if (locked && !lockBefore(sendLock, deadline)) {
+                receiveLock.unlock();
+                locked = false;
+            }
+        } catch (InterruptedIOException e) {
+            close();
+            throw e;
+        }
+        if (!locked) {
+            close();
+            throw new SocketTimeoutException("cannot start TLS on " + this + " within " + timeout
+                    + ": another thread's receive or send on it did not end");
+        }
+        try {
+            ensureOpen();
+            if (!(transport instanceof TcpTransport plain)) {
+                throw new IllegalStateException(this + " already speaks TLS");
+            }
+            TlsTransport upgraded;
+            try {
+                upgraded = new TlsTransport(plain, (RealTls) tls);
+            } catch (IOException | RuntimeException e) {
+                close();
+                throw e;
+            }
+            transport = upgraded;
+            return upgraded.handshake(deadline, timeout);
+        } finally {
+            sendLock.unlock();
+            receiveLock.unlock();
+        }
+    }
+
+    /**
+     * What the TLS handshake settled: protocol, cipher suite, ALPN protocol, requested server name
+     * and the client's certificates.
+     *
+     * @return the outcome; empty for plain TCP and until the handshake has completed
+     */
+    public Optional<NegotiatedTls> tls() {
+        return transport.tls();
     }
 
     /**
@@ -317,6 +511,11 @@ public final class ClientSocket implements AutoCloseable {
     /**
      * Closes the socket and releases its descriptor. Threads blocked in a receive or send on it wake
      * with {@link AsynchronousCloseException}. Idempotent; never throws.
+     *
+     * <p>Over TLS it first sends the close_notify alert, so the peer can tell this end from a
+     * truncated connection, unless the handshake has not completed or another thread is blocked in
+     * a send (which the alert would queue behind). A peer that has stopped reading can leave no room
+     * for the alert; then the socket closes without it after at most one second.
      */
     @Override
     public void close() {
@@ -325,8 +524,28 @@ public final class ClientSocket implements AutoCloseable {
 
     @Override
     public String toString() {
+        Transport current = transport;
+        String tls = current instanceof TlsTransport
+                ? ", " + current.tls().map(NegotiatedTls::protocol).orElse("TLS handshake pending") : "";
         return "ClientSocket[" + Listeners.hostAndPort(localAddress()) + " -> "
-                + Listeners.hostAndPort(peerAddress()) + (isOpen() ? "" : ", closed") + "]";
+                + Listeners.hostAndPort(peerAddress()) + tls + (isOpen() ? "" : ", closed") + "]";
+    }
+
+    /**
+     * Runs a TLS handshake nobody has asked for yet, before a receive or send takes its lock:
+     * bounded by the configuration's timeout, and reporting its own failures rather than having
+     * them taken for the call's.
+     */
+    private void handshakeIfPending() throws IOException {
+        if (transport instanceof TlsTransport tls && tls.tls().isEmpty()) {
+            Duration timeout = tls.handshakeTimeout();
+            tls.handshake(System.nanoTime() + positiveNanos(timeout), timeout);
+        }
+    }
+
+    private IllegalStateException notTls() {
+        return new IllegalStateException(this + " speaks plain TCP; accept from ListenSocket.listen(port, options, tls) "
+                + "for TLS, or upgrade with startTls");
     }
 
     private void ensureOpen() throws ClosedChannelException {
@@ -374,16 +593,6 @@ public final class ClientSocket implements AutoCloseable {
             throw new IllegalArgumentException("timeout must be positive, got " + timeout);
         }
         return timeout.compareTo(LONGEST_TIMEOUT) > 0 ? LONGEST_TIMEOUT.toNanos() : timeout.toNanos();
-    }
-
-    /**
-     * The whole milliseconds left until {@code deadline} (a {@link System#nanoTime()} value), rounded
-     * up and at least 1, since {@code SO_TIMEOUT} 0 would mean "wait forever".
-     */
-    static int millisLeft(long deadline) {
-        long nanos = deadline - System.nanoTime();
-        long millis = TimeUnit.NANOSECONDS.toMillis(nanos + 999_999);
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, millis));
     }
 
     /**

@@ -1,8 +1,11 @@
 package dev.glisten.socket;
 
+import dev.glisten.Tls;
 import dev.glisten.internal.Descriptors;
 import dev.glisten.internal.Listeners;
 import dev.glisten.internal.TcpTransport;
+import dev.glisten.internal.TlsTransport;
+import dev.glisten.internal.tls.RealTls;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -33,6 +36,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * configure every socket {@link #accept()} returns ({@code noDelay}, {@code keepAlive},
  * {@code linger}, buffer sizes).
  *
+ * <p>With a {@link Tls} ({@link #listen(int, SocketOptions, Tls)}) every accepted socket speaks
+ * TLS. Accepting does not run the handshake, so one slow or silent client never holds up the
+ * accepting thread: the handshake runs on the thread that serves the connection, when it calls
+ * {@link ClientSocket#handshake(Duration)} or first receives or sends. The
+ * {@linkplain dev.glisten.socket package description} has a TLS echo server.
+ *
  * <p>Thread safety: any thread may call any method. Several threads may accept on one listen socket;
  * each connection goes to exactly one of them. {@link #close()} may be called from any
  * thread and wakes every thread blocked in an accept.
@@ -41,15 +50,18 @@ public final class ListenSocket implements AutoCloseable {
 
     private final ServerSocketChannel channel;
     private final SocketOptions options;
+    // Null for plain TCP.
+    private final RealTls tls;
     // Read once: a closed channel no longer reports its address.
     private final InetSocketAddress localAddress;
     // Accepts take turns here rather than only on the channel's own lock, which has no timeout:
     // behind an untimed accept, a timed one would otherwise wait past its deadline.
     private final ReentrantLock acceptLock = new ReentrantLock();
 
-    private ListenSocket(ServerSocketChannel channel, SocketOptions options) throws IOException {
+    private ListenSocket(ServerSocketChannel channel, SocketOptions options, RealTls tls) throws IOException {
         this.channel = channel;
         this.options = options;
+        this.tls = tls;
         this.localAddress = (InetSocketAddress) channel.getLocalAddress();
     }
 
@@ -82,13 +94,39 @@ public final class ListenSocket implements AutoCloseable {
      * @throws IOException when the socket cannot be opened
      */
     public static ListenSocket listen(int port, SocketOptions options) throws IOException {
+        return open(port, options, null);
+    }
+
+    /**
+     * Listens on {@code port} at {@link SocketOptions#bindAddress()}, keeping {@code options} for
+     * every accepted socket, each of which speaks TLS with {@code tls}. {@link #accept()} returns
+     * a socket whose handshake has not run: it runs on the serving thread, at
+     * {@link ClientSocket#handshake(Duration)} or the first receive or send (then bounded by
+     * {@link Tls#handshakeTimeout()}). The {@code Tls} is used as it is now; to serve renewed
+     * certificates, listen again with {@link Tls#reloaded()}.
+     *
+     * @param port 0 to 65535; 0 lets the kernel choose a free port, which {@link #port()} reports
+     * @param options where to listen and how to configure accepted sockets
+     * @param tls the certificate and options every accepted socket's handshake uses
+     * @return the listen socket; close it when done
+     * @throws IllegalArgumentException naming {@code port} when out of range
+     * @throws BindException when the port is in use, needs privileges, or the bind address is not
+     *     one of this machine's; the message names the address and port
+     * @throws UnknownHostException when the bind address is a host name that does not resolve
+     * @throws IOException when the socket cannot be opened
+     */
+    public static ListenSocket listen(int port, SocketOptions options, Tls tls) throws IOException {
+        return open(port, options, (RealTls) Objects.requireNonNull(tls, "tls"));
+    }
+
+    private static ListenSocket open(int port, SocketOptions options, RealTls tls) throws IOException {
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("port must be between 0 (any free port) and 65535, got " + port);
         }
         Objects.requireNonNull(options, "options");
         ServerSocketChannel channel = Listeners.listen(port, options);
         try {
-            return new ListenSocket(channel, options);
+            return new ListenSocket(channel, options, tls);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -98,6 +136,8 @@ public final class ListenSocket implements AutoCloseable {
     /**
      * Waits for the next connection and returns it configured with this listen socket's
      * {@link SocketOptions}. Blocks without limit; {@link #close()} from another thread ends the wait.
+     * From a TLS listen socket the connection's handshake has not run yet; see
+     * {@link ClientSocket#handshake(Duration)}.
      *
      * <p>A failure while this listen socket is still {@linkplain #isOpen() open} concerns one
      * connection only (such as a peer that reset before being configured) or is passing (such as
@@ -149,7 +189,7 @@ public final class ListenSocket implements AutoCloseable {
         try {
             // A channel has no accept timeout; its socket adaptor has SO_TIMEOUT, which leaves the
             // channel usable after a timeout and parks a virtual thread instead of pinning it.
-            channel.socket().setSoTimeout(ClientSocket.millisLeft(deadline));
+            channel.socket().setSoTimeout(TcpTransport.soTimeoutUntil(deadline));
             accepted = channel.socket().accept().getChannel();
         } catch (SocketTimeoutException e) {
             throw acceptTimedOut(timeout, e);
@@ -201,7 +241,8 @@ public final class ListenSocket implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "ListenSocket[" + Listeners.hostAndPort(localAddress) + (isOpen() ? "" : ", closed") + "]";
+        return "ListenSocket[" + Listeners.hostAndPort(localAddress) + (tls == null ? "" : ", TLS")
+                + (isOpen() ? "" : ", closed") + "]";
     }
 
     private void ensureOpen() throws ClosedChannelException {
@@ -214,7 +255,7 @@ public final class ListenSocket implements AutoCloseable {
         try {
             TcpTransport transport = new TcpTransport(accepted);
             transport.configure(options);
-            return new ClientSocket(transport);
+            return new ClientSocket(tls == null ? transport : new TlsTransport(transport, tls), true);
         } catch (IOException | RuntimeException e) {
             accepted.close();
             throw e;
