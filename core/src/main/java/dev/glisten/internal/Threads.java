@@ -65,6 +65,15 @@ final class Threads {
         Thread.ofVirtual().name(prefix + "stop").start(body);
     }
 
+    /**
+     * Starts a thread that enforces one deadline of the low-level API (a TLS handshake on a
+     * {@link dev.glisten.socket.ClientSocket}), which belongs to no server. It ends when its step
+     * does, so nothing needs to wait for it.
+     */
+    static Thread startDeadlineWatchdog(Runnable body) {
+        return Thread.ofVirtual().name("glisten-tls-deadline").start(body);
+    }
+
     /** Whether {@code thread} is one this server started and that is still running. */
     boolean isOwn(Thread thread) {
         return live.contains(thread);

@@ -409,7 +409,7 @@ public final class TlsTransport implements Transport {
 
         static Watchdog arm(TcpTransport connection, long deadline) {
             Watchdog watchdog = new Watchdog(connection, deadline);
-            watchdog.thread = Thread.ofVirtual().name("glisten-tls-deadline").start(watchdog);
+            watchdog.thread = Threads.startDeadlineWatchdog(watchdog);
             return watchdog;
         }
 
