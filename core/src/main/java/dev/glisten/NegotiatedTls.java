@@ -27,6 +27,11 @@ public record NegotiatedTls(
         List<X509Certificate> peerCertificates,
         SSLSession session) {
 
+    /**
+     * Checks that every component is present and copies the certificate list.
+     *
+     * @throws NullPointerException if a component is null
+     */
     public NegotiatedTls {
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(cipherSuite, "cipherSuite");

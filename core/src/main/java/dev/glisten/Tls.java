@@ -38,6 +38,10 @@ import javax.net.ssl.SSLContext;
  * to new material with {@link Server#reloadTls()} or by itself with
  * {@link Builder#reloadWhenFilesChange(Duration)}. A plain connection can upgrade itself with
  * {@link Connection#startTls(Tls)} (STARTTLS).
+ *
+ * <p>The low-level API takes the same configuration:
+ * {@link dev.glisten.socket.ListenSocket#listen(int, dev.glisten.socket.SocketOptions, Tls)} and
+ * {@link dev.glisten.socket.ClientSocket#startTls(Tls, Duration)}.
  */
 public sealed interface Tls permits RealTls {
 
