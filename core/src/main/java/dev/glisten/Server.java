@@ -98,7 +98,9 @@ public interface Server extends AutoCloseable {
     int connectionCount();
 
     /**
-     * Counters since the server started.
+     * Counters since the server started. Each call makes one pass over the open connections (to
+     * add up their bytes), so it costs a little more with each; call it for a dashboard or a
+     * metrics scrape, not per message. Byte and close totals never go down between calls.
      *
      * @return a snapshot; each call makes a new one
      */

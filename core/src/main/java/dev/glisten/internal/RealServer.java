@@ -1,5 +1,6 @@
 package dev.glisten.internal;
 
+import dev.glisten.CloseReason;
 import dev.glisten.ConnectionInfo;
 import dev.glisten.DrainReport;
 import dev.glisten.Server;
@@ -146,17 +147,19 @@ public final class RealServer<S, M> implements Server {
      * it (or not, per address), registers it, then has its watcher start its thread.
      */
     private void accepted(SocketChannel channel) {
-        counters.accepted.increment();
         SocketWatcher watcher = watchers.get(Math.floorMod(nextWatcher.getAndIncrement(), watchers.size()));
         ConnectionProcess<S, M> process;
         try {
             process = new ConnectionProcess<>(this, new WatchedSocket(channel, watcher));
         } catch (IOException e) {
+            // Reset before its addresses could be read: an accept error, as if accept(2) had failed.
             Descriptors.release(channel);
             limit.release();
+            counters.acceptErrors.increment();
             LOG.log(Level.DEBUG, () -> "dropped a connection that failed before it started: " + e);
             return;
         }
+        counters.accepted.increment();
         if (!addressLimit.tryOpen(process.peerAddress())) {
             Descriptors.release(channel);
             limit.release();
@@ -182,19 +185,17 @@ public final class RealServer<S, M> implements Server {
     }
 
     /** Called once the connection's onClose has run (or it could not even start). */
-    void connectionEnded(ConnectionProcess<S, M> process, dev.glisten.CloseReason reason) {
-        if (release(process)) {
-            counters.ended(process, reason);
+    void connectionEnded(ConnectionProcess<S, M> process, CloseReason reason) {
+        if (connections.contains(process)) {
+            counters.ended(process, reason, () -> release(process));
         }
     }
 
-    private boolean release(ConnectionProcess<S, M> process) {
-        if (!connections.remove(process)) {
-            return false;
+    private void release(ConnectionProcess<S, M> process) {
+        if (connections.remove(process)) {
+            addressLimit.closed(process.peerAddress());
+            limit.release();
         }
-        addressLimit.closed(process.peerAddress());
-        limit.release();
-        return true;
     }
 
     ServerConfig<S, M> config() {

@@ -7,11 +7,13 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A server's totals behind {@link ServerStats}. Counters are {@link LongAdder}s, touched once per
  * connection or handshake; bytes are counted by each connection and added here when it ends, so
- * the per-message path shares nothing between connections.
+ * the per-message path shares nothing between connections. A snapshot is consistent: every byte
+ * and every ended connection is counted exactly once, so totals never go down between snapshots.
  */
 final class ServerCounters {
 
@@ -23,24 +25,45 @@ final class ServerCounters {
     private final LongAdder endedBytesReceived = new LongAdder();
     private final LongAdder endedBytesSent = new LongAdder();
     private final Map<Class<? extends CloseReason>, LongAdder> closed = new ConcurrentHashMap<>();
+    private final ReentrantReadWriteLock consistency = new ReentrantReadWriteLock();
 
-    void ended(ConnectionProcess<?, ?> connection, CloseReason reason) {
-        closed.computeIfAbsent(reason.getClass(), kind -> new LongAdder()).increment();
-        endedBytesReceived.add(connection.bytesReceived());
-        endedBytesSent.add(connection.bytesSent());
+    /**
+     * Moves an ended connection's bytes into the totals and counts its reason, around
+     * {@code removeFromOpen}, so that no snapshot sees its bytes twice or not at all.
+     */
+    void ended(ConnectionProcess<?, ?> connection, CloseReason reason, Runnable removeFromOpen) {
+        // Endings share the read lock, so they never wait for one another; a snapshot takes the
+        // write lock for its one pass.
+        consistency.readLock().lock();
+        try {
+            endedBytesReceived.add(connection.bytesReceived());
+            endedBytesSent.add(connection.bytesSent());
+            removeFromOpen.run();
+            closed.computeIfAbsent(reason.getClass(), kind -> new LongAdder()).increment();
+        } finally {
+            consistency.readLock().unlock();
+        }
     }
 
+    /** One pass over the open connections: its cost grows with their number. */
     ServerStats snapshot(Collection<? extends ConnectionProcess<?, ?>> open, long limitPauses) {
-        long received = endedBytesReceived.sum();
-        long sent = endedBytesSent.sum();
+        long received;
+        long sent;
         int active = 0;
-        for (ConnectionProcess<?, ?> connection : open) {
-            received += connection.bytesReceived();
-            sent += connection.bytesSent();
-            active++;
-        }
         Map<Class<? extends CloseReason>, Long> byReason = new HashMap<>();
-        closed.forEach((kind, count) -> byReason.put(kind, count.sum()));
+        consistency.writeLock().lock();
+        try {
+            received = endedBytesReceived.sum();
+            sent = endedBytesSent.sum();
+            for (ConnectionProcess<?, ?> connection : open) {
+                received += connection.bytesReceived();
+                sent += connection.bytesSent();
+                active++;
+            }
+            closed.forEach((kind, count) -> byReason.put(kind, count.sum()));
+        } finally {
+            consistency.writeLock().unlock();
+        }
         return new ServerStats(active, accepted.sum(), byReason, rejectedPerAddress.sum(), limitPauses,
                 received, sent, tlsHandshakes.sum(), tlsHandshakeFailures.sum(), acceptErrors.sum());
     }
