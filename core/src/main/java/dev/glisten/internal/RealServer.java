@@ -158,9 +158,10 @@ public final class RealServer<S, M> implements Server {
             return;
         }
         if (!addressLimit.tryOpen(process.peerAddress())) {
+            // Counted before the close, so a client that sees its connection refused sees it counted.
+            counters.rejectedPerAddress.increment();
             Descriptors.release(channel);
             limit.release();
-            counters.rejectedPerAddress.increment();
             LOG.log(Level.DEBUG, () -> "refused " + process.peerAddress() + ": it already has "
                     + config.maxConnectionsPerAddress() + " connections open");
             return;
@@ -183,18 +184,23 @@ public final class RealServer<S, M> implements Server {
 
     /** Called once the connection's onClose has run (or it could not even start). */
     void connectionEnded(ConnectionProcess<S, M> process, dev.glisten.CloseReason reason) {
-        if (release(process)) {
+        if (connections.remove(process)) {
+            // Counted before the slots are given back, so the stats already show this end to
+            // whatever the freed slot lets in next.
             counters.ended(process, reason);
+            releaseSlots(process);
         }
     }
 
-    private boolean release(ConnectionProcess<S, M> process) {
-        if (!connections.remove(process)) {
-            return false;
+    private void release(ConnectionProcess<S, M> process) {
+        if (connections.remove(process)) {
+            releaseSlots(process);
         }
+    }
+
+    private void releaseSlots(ConnectionProcess<S, M> process) {
         addressLimit.closed(process.peerAddress());
         limit.release();
-        return true;
     }
 
     ServerConfig<S, M> config() {
