@@ -57,6 +57,10 @@ import java.util.function.UnaryOperator;
  * {@link #stop()} closes the listen socket first, so no new connection is accepted, then closes
  * every connection ({@link OnClose} sees {@link CloseReason.ServerStopped}), waits for their
  * threads, and returns once every thread and file descriptor of the server is released.
+ * {@link #shutdown(Duration)} does the same gracefully: after closing the listen socket it sends
+ * every loop a {@link Message.ShuttingDown} notice and waits up to a drain timeout for the
+ * connections to end by themselves before it closes the rest. {@link #suspend()} and
+ * {@link #resume()} close and reopen the listen socket without touching open connections.
  */
 public interface Server extends AutoCloseable {
 
@@ -189,9 +193,12 @@ public interface Server extends AutoCloseable {
      * Called from one of the server's own handlers it cannot wait for that handler's connection:
      * it then starts the shutdown on another thread and returns {@code null}.
      *
-     * @param drainTimeout how long to wait for connections to end by themselves; zero for none
+     * @param drainTimeout how long to wait for connections to end by themselves; zero to send no
+     *     notice and close every connection at once, as {@link #stop()} does
      * @return how many connections ended by themselves and how many were closed at the timeout,
-     *     or {@code null} if the server was already stopping or the caller is a handler
+     *     or {@code null} if the caller is a handler, or if the server was already stopping (the
+     *     call then waits until it has stopped)
+     * @throws IllegalArgumentException naming {@code drainTimeout} if negative
      */
     DrainReport shutdown(Duration drainTimeout);
 
@@ -403,8 +410,9 @@ public interface Server extends AutoCloseable {
          * Ends a connection when no bytes have arrived from its peer for this long
          * ({@link CloseReason.IdleTimedOut}). Only bytes from the peer count: a connection busy
          * with {@link Message.User} messages (a chat member receiving broadcasts from a half-open
-         * socket) still times out. Checked between handler calls, so a handler call that blocks is
-         * not cut short. Default: none (a connection may wait forever).
+         * socket) still times out, however many arrive. Checked between handler calls, so a handler
+         * call that blocks is not cut short, and bytes that arrived while it ran count as the peer
+         * being alive. Default: none (a connection may wait forever).
          *
          * @param timeout positive
          * @return this builder

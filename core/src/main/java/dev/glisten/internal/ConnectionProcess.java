@@ -180,7 +180,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                 finish(cause);
                 return;
             }
-            if (!drainMailbox()) {
+            if (!drainMailbox(timed ? nextDeadline(lastHeard) : 0)) {
                 return;
             }
             if (shutdownNotice != null && !noticeDelivered) {
@@ -190,13 +190,12 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                 }
                 continue;
             }
-            if (timed) {
-                CloseReason expired = expired(System.nanoTime(), lastHeard);
-                if (expired != null) {
-                    finish(expired);
-                    return;
-                }
+            // Before reading: a peer that streams without pause must not outlive its lifetime.
+            if (lifetimeDeadline != 0 && System.nanoTime() - lifetimeDeadline >= 0) {
+                finish(new CloseReason.LifetimeEnded(config.maxLifetime()));
+                return;
             }
+            boolean looked = mayRead;
             if (mayRead) {
                 byte[] bytes;
                 try {
@@ -223,20 +222,19 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                     continue;
                 }
             }
+            // After reading: bytes that arrived while the handler was busy mean the peer is alive,
+            // so the socket is looked at once more before the connection is called idle.
+            if (idleTimeoutNanos != 0 && System.nanoTime() - lastHeard >= idleTimeoutNanos) {
+                if (!looked) {
+                    mayRead = true;
+                    continue;
+                }
+                finish(new CloseReason.IdleTimedOut(config.idleTimeout()));
+                return;
+            }
             from.awaitReadable(hasOtherWork, timed ? nextDeadline(lastHeard) : 0);
             mayRead = true;
         }
-    }
-
-    /** The idle timeout or lifetime that has run out at {@code now}, if one has. */
-    private CloseReason expired(long now, long lastHeard) {
-        if (idleTimeoutNanos != 0 && now - lastHeard >= idleTimeoutNanos) {
-            return new CloseReason.IdleTimedOut(config.idleTimeout());
-        }
-        if (lifetimeDeadline != 0 && now - lifetimeDeadline >= 0) {
-            return new CloseReason.LifetimeEnded(config.maxLifetime());
-        }
-        return null;
     }
 
     private long nextDeadline(long lastHeard) {
@@ -276,14 +274,22 @@ final class ConnectionProcess<S, M> implements Connection<M> {
         return (long) BYTES_SENT.getOpaque(this);
     }
 
-    /** Delivers every queued user message; returns whether the connection is still open. */
+    /**
+     * Delivers the queued user messages; returns whether the connection is still open. Stops early
+     * once {@code deadline} ({@link System#nanoTime()}, 0 for none) has passed or a shutdown notice
+     * waits: time spent on messages is not the peer being alive, and a mailbox that refills as fast
+     * as it is handled must not keep the loop from the idle timeout, the lifetime or the notice.
+     */
     @SuppressWarnings("unchecked")
-    private boolean drainMailbox() {
+    private boolean drainMailbox(long deadline) {
         Object queued;
         while (!ended && (queued = mailbox.poll()) != null) {
             M message = queued == NULL_MESSAGE ? null : (M) queued;
             if (!deliver(new Message.User<>(message))) {
                 return false;
+            }
+            if ((deadline != 0 && System.nanoTime() - deadline >= 0) || (shutdownNotice != null && !noticeDelivered)) {
+                break;
             }
         }
         return !ended;

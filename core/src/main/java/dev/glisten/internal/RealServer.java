@@ -161,9 +161,10 @@ public final class RealServer<S, M> implements Server {
         }
         counters.accepted.increment();
         if (!addressLimit.tryOpen(process.peerAddress())) {
+            // Counted before the close, so a client that sees its connection refused sees it counted.
+            counters.rejectedPerAddress.increment();
             Descriptors.release(channel);
             limit.release();
-            counters.rejectedPerAddress.increment();
             LOG.log(Level.DEBUG, () -> "refused " + process.peerAddress() + ": it already has "
                     + config.maxConnectionsPerAddress() + " connections open");
             return;
@@ -186,16 +187,23 @@ public final class RealServer<S, M> implements Server {
 
     /** Called once the connection's onClose has run (or it could not even start). */
     void connectionEnded(ConnectionProcess<S, M> process, CloseReason reason) {
-        if (connections.contains(process)) {
-            counters.ended(process, reason, () -> release(process));
+        // Its bytes move to the totals as it leaves the open set, in one step no snapshot can
+        // split; then its slots are given back, so the stats already show this end to whatever
+        // the freed slot lets in next.
+        if (counters.ended(process, reason, () -> connections.remove(process))) {
+            releaseSlots(process);
         }
     }
 
     private void release(ConnectionProcess<S, M> process) {
         if (connections.remove(process)) {
-            addressLimit.closed(process.peerAddress());
-            limit.release();
+            releaseSlots(process);
         }
+    }
+
+    private void releaseSlots(ConnectionProcess<S, M> process) {
+        addressLimit.closed(process.peerAddress());
+        limit.release();
     }
 
     ServerConfig<S, M> config() {

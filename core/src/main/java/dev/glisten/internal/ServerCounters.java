@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BooleanSupplier;
 
 /**
  * A server's totals behind {@link ServerStats}. Counters are {@link LongAdder}s, touched once per
@@ -28,18 +29,24 @@ final class ServerCounters {
     private final ReentrantReadWriteLock consistency = new ReentrantReadWriteLock();
 
     /**
-     * Moves an ended connection's bytes into the totals and counts its reason, around
-     * {@code removeFromOpen}, so that no snapshot sees its bytes twice or not at all.
+     * Takes an ended connection out of the open set with {@code removeFromOpen} and, if it was
+     * there, moves its bytes into the totals and counts its reason, in one step: no snapshot sees
+     * its bytes twice or not at all.
+     *
+     * @return whether {@code removeFromOpen} removed it (and it was counted)
      */
-    void ended(ConnectionProcess<?, ?> connection, CloseReason reason, Runnable removeFromOpen) {
+    boolean ended(ConnectionProcess<?, ?> connection, CloseReason reason, BooleanSupplier removeFromOpen) {
         // Endings share the read lock, so they never wait for one another; a snapshot takes the
         // write lock for its one pass.
         consistency.readLock().lock();
         try {
+            if (!removeFromOpen.getAsBoolean()) {
+                return false;
+            }
             endedBytesReceived.add(connection.bytesReceived());
             endedBytesSent.add(connection.bytesSent());
-            removeFromOpen.run();
             closed.computeIfAbsent(reason.getClass(), kind -> new LongAdder()).increment();
+            return true;
         } finally {
             consistency.readLock().unlock();
         }

@@ -115,7 +115,8 @@ class MainTlsIT {
 
         try (TestClient plain = TestClient.connect(port)) {
             plain.send("ping\n"); // not a TLS ClientHello
-            plain.assertClosedByServer();
+            // The server answers with a TLS alert record (content type 21) saying why, then closes.
+            plain.assertTlsAlertThenClosedByServer();
         }
         try (TestClient client = TestClient.connectTls(port, certificate)) {
             client.send("still up\n");

@@ -123,6 +123,23 @@ final class TestClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits (at most {@link #TIMEOUT}) for a TLS server to send one alert record (RFC 8446 section
+     * 5.1: content type 21, a 2-byte version, a 2-byte length, then the alert) and close.
+     */
+    void assertTlsAlertThenClosedByServer() throws IOException {
+        try {
+            byte[] header = in.readNBytes(5);
+            assertThat(header).as("a TLS record header").hasSize(5);
+            assertThat(header[0]).as("the record's content type: alert").isEqualTo((byte) 21);
+            int length = ((header[3] & 0xff) << 8) | (header[4] & 0xff);
+            assertThat(in.readNBytes(length)).as("the alert").hasSize(length);
+        } catch (SocketException reset) {
+            return; // reset before the alert was read: closed all the same
+        }
+        assertClosedByServer();
+    }
+
     /** Waits (at most {@link #TIMEOUT}) for the server to close the connection, reading nothing else. */
     void assertClosedByServer() throws IOException {
         try {
