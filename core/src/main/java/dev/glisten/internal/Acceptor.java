@@ -36,6 +36,7 @@ final class Acceptor implements Runnable {
     private final AtomicBoolean exhausted;
     private final ConnectionLimit limit;
     private final LongAdder errors;
+    private final String listenAddress;
 
     /**
      * @param onAccepted takes the connection and its slot of {@code limit}, which it must give back
@@ -50,6 +51,15 @@ final class Acceptor implements Runnable {
         this.exhausted = exhausted;
         this.limit = limit;
         this.errors = errors;
+        this.listenAddress = describe(listener);
+    }
+
+    private static String describe(ServerSocketChannel listener) {
+        try {
+            return String.valueOf(listener.getLocalAddress());
+        } catch (IOException closed) {
+            return "a closed listener";
+        }
     }
 
     @Override
@@ -78,7 +88,7 @@ final class Acceptor implements Runnable {
                     return;
                 }
                 errors.increment();
-                ServerEvents.acceptFailed(e, isResourceExhaustion(e));
+                ServerEvents.acceptFailed(listenAddress, e, isResourceExhaustion(e));
                 if (isResourceExhaustion(e)) {
                     if (backoff == null) {
                         if (exhausted.compareAndSet(false, true)) {

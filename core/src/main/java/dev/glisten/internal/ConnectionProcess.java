@@ -43,6 +43,8 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
     private static final System.Logger LOG = System.getLogger("dev.glisten.connection");
     private static final Object NULL_MESSAGE = new Object();
+    /** The most user messages delivered between two looks at the socket. */
+    private static final int MAILBOX_BATCH = 64;
     private static final VarHandle CLOSE_CAUSE;
     private static final VarHandle BYTES_RECEIVED;
     private static final VarHandle BYTES_SENT;
@@ -283,12 +285,16 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     @SuppressWarnings("unchecked")
     private boolean drainMailbox(long deadline) {
         Object queued;
+        int delivered = 0;
         while (!ended && (queued = mailbox.poll()) != null) {
             M message = queued == NULL_MESSAGE ? null : (M) queued;
             if (!deliver(new Message.User<>(message))) {
                 return false;
             }
-            if ((deadline != 0 && System.nanoTime() - deadline >= 0) || (shutdownNotice != null && !noticeDelivered)) {
+            // A mailbox refilled as fast as it is emptied must not starve the socket, the notice
+            // or the deadlines: after a batch, the loop looks at them before the next one.
+            if (++delivered == MAILBOX_BATCH || (deadline != 0 && System.nanoTime() - deadline >= 0)
+                    || (shutdownNotice != null && !noticeDelivered)) {
                 break;
             }
         }
@@ -365,12 +371,16 @@ final class ConnectionProcess<S, M> implements Connection<M> {
      * Ends the connection from any thread: records why, closes the socket (so a send in progress
      * fails at once) and wakes the connection's thread to run {@code onClose}. The first reason
      * recorded is the one reported.
+     *
+     * @return whether this call's reason is the one reported (the connection was not ending already)
      */
-    void closeWith(CloseReason reason) {
+    boolean closeWith(CloseReason reason) {
         if (CLOSE_CAUSE.compareAndSet(this, null, reason)) {
             channel.close();
             socket.wakeOwner();
+            return true;
         }
+        return false;
     }
 
     // --- Connection ---

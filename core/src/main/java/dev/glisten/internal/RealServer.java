@@ -415,9 +415,11 @@ public final class RealServer<S, M> implements Server {
                     Thread.sleep(1);
                 }
             }
-            forced = connections.size();
+            // Forced: the connections this close ends, not those already ending by themselves.
             for (ConnectionProcess<S, M> connection : connections) {
-                connection.closeWith(ConnectionProcess.SERVER_STOPPED);
+                if (connection.closeWith(ConnectionProcess.SERVER_STOPPED)) {
+                    forced++;
+                }
             }
             if (!awaitConnectionsEnded(config.stopTimeout())) {
                 LOG.log(Level.WARNING, () -> threads.alive() + " connection threads still busy "

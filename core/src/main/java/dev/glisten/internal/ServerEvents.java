@@ -71,9 +71,10 @@ final class ServerEvents {
         }
     }
 
-    static void acceptFailed(Exception error, boolean exhaustion) {
+    static void acceptFailed(String listenAddress, Exception error, boolean exhaustion) {
         AcceptErrorEvent event = new AcceptErrorEvent();
         if (event.shouldCommit()) {
+            event.listenAddress = listenAddress;
             event.error = String.valueOf(error);
             event.exhaustion = exhaustion;
             event.commit();

@@ -15,6 +15,10 @@ import jdk.jfr.StackTrace;
 @StackTrace(false)
 public final class AcceptErrorEvent extends Event {
 
+    @Label("Listen Address")
+    @Description("The address of the listen socket that failed to accept")
+    public String listenAddress;
+
     @Label("Error")
     public String error;
 
