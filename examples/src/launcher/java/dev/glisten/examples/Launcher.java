@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
  *       directories}, judged by the {@code JAVA_VERSION} line of each one's {@code release} file.
  *       It runs {@code Main} with that {@code bin/java}, the same jar and arguments, sharing this
  *       process's standard streams, and exits with the child's status. Stopping this process (SIGINT,
- *       SIGTERM) stops the child the same way. JVM options given to this JVM are not passed on; put
+ *       SIGTERM) stops the child the same way, waiting for its drain ({@code --drain-timeout}) and
+ *       10 seconds more before killing it. JVM options given to this JVM are not passed on; put
  *       them in {@code JDK_JAVA_OPTIONS}, which every Java 9+ launcher reads.</li>
  *   <li>When there is none it says so in one line on standard error and exits with status 1.</li>
  * </ul>
@@ -31,8 +32,12 @@ public final class Launcher {
 
     static final int REQUIRED_FEATURE = 21;
     private static final String MAIN_CLASS = "dev.glisten.examples.Main";
-    // Longer than the server's own stop timeout (5 s) plus its grace period, so a clean stop can finish.
+    // Beyond the drain timeout: longer than the server's own stop timeout (5 s) plus its grace
+    // period, so a clean stop can finish.
     private static final long CHILD_STOP_SECONDS = 10;
+    // CommandLine.DEFAULT_DRAIN_TIMEOUT, in seconds (that class is Java 21, unreadable here).
+    static final long DEFAULT_DRAIN_SECONDS = 10;
+    private static final String DRAIN_TIMEOUT = "--drain-timeout";
     private static final long CHILD_KILL_SECONDS = 5;
     private static final int EXIT_NO_JAVA = 1;
 
@@ -86,15 +91,48 @@ public final class Launcher {
         command.add(MAIN_CLASS);
         command.addAll(Arrays.asList(args));
         Process child = new ProcessBuilder(command).inheritIO().start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(child), "stop-child-java"));
+        long stopSeconds = childStopSeconds(args);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(child, stopSeconds), "stop-child-java"));
         return child.waitFor();
     }
 
+    /**
+     * How long a stopping child may take before it is killed: its drain timeout and then some.
+     * The value is read leniently, since the child checks it: one it would refuse means a child
+     * that has already exited.
+     *
+     * @param args the command line, with {@code --drain-timeout SECONDS} or
+     *     {@code --drain-timeout=SECONDS} or neither
+     * @return whole seconds
+     */
+    static long childStopSeconds(String[] args) {
+        double drainSeconds = DEFAULT_DRAIN_SECONDS;
+        for (int i = 0; i < args.length; i++) {
+            String value = null;
+            if (args[i].equals(DRAIN_TIMEOUT) && i + 1 < args.length) {
+                value = args[i + 1];
+            } else if (args[i].startsWith(DRAIN_TIMEOUT + "=")) {
+                value = args[i].substring(DRAIN_TIMEOUT.length() + 1);
+            }
+            if (value != null) {
+                try {
+                    drainSeconds = Double.parseDouble(value);
+                } catch (NumberFormatException refusedByTheChild) {
+                    // Keep the default.
+                }
+            }
+        }
+        if (!(drainSeconds >= 0) || drainSeconds > Long.MAX_VALUE / 2) {
+            drainSeconds = DEFAULT_DRAIN_SECONDS;
+        }
+        return (long) Math.ceil(drainSeconds) + CHILD_STOP_SECONDS;
+    }
+
     /** Process.destroy is SIGTERM on Unix: the child's own shutdown hooks stop its server cleanly. */
-    private static void stop(Process child) {
+    private static void stop(Process child, long stopSeconds) {
         try {
             child.destroy();
-            if (!child.waitFor(CHILD_STOP_SECONDS, TimeUnit.SECONDS)) {
+            if (!child.waitFor(stopSeconds, TimeUnit.SECONDS)) {
                 child.destroyForcibly();
                 child.waitFor(CHILD_KILL_SECONDS, TimeUnit.SECONDS);
             }

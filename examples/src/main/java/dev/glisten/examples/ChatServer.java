@@ -30,6 +30,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * the protocol the handshake settled, from {@link Connection#tls()}); from then on it receives
  * every line the others send. Try it: {@code java -jar examples/target/glisten-examples.jar chat},
  * then {@code nc localhost 3000} in two terminals.
+ *
+ * <p>On a graceful {@linkplain Server#shutdown(java.time.Duration) shutdown} every client gets the
+ * line {@code "server shutting down, bye"} and is disconnected, after the lines already on their
+ * way to it.
  */
 public final class ChatServer {
 

@@ -2,12 +2,18 @@ package dev.glisten.examples;
 
 import dev.glisten.Tls;
 import dev.glisten.socket.SocketOptions;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Parses {@link Main}'s arguments: one example name and any options, in any order.
@@ -22,6 +28,14 @@ final class CommandLine {
     static final String PROGRAM = "glisten-examples";
     static final int DEFAULT_PORT = 3000;
     static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
+    static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(10);
+    // Server.Builder.maxConnections's default, for the help only: without the flag the builder keeps its own.
+    static final int LIBRARY_MAX_CONNECTIONS = 16_384;
+    // The server turns timeouts into System.nanoTime deadlines, and Duration.toNanos overflows past
+    // about 292 years; a year is beyond any real timeout and far from that.
+    static final long LONGEST_SECONDS = 365L * 24 * 60 * 60;
+    // Plain decimal seconds: no sign, exponent, hexadecimal or "NaN", which Double.parseDouble would take.
+    private static final Pattern SECONDS = Pattern.compile("[0-9]+(\\.[0-9]*)?|\\.[0-9]+");
 
     private static final List<Option> OPTIONS = List.of(
             new Option("--port", "N",
@@ -37,7 +51,20 @@ final class CommandLine {
                     (settings, value) -> settings.tlsCertificate = file("--tls-cert", value)),
             new Option("--tls-key", "FILE",
                     "the PEM private key of --tls-cert, unencrypted (PKCS#8, PKCS#1, SEC1 or Ed25519)",
-                    (settings, value) -> settings.tlsKey = file("--tls-key", value)));
+                    (settings, value) -> settings.tlsKey = file("--tls-key", value)),
+            new Option("--max-connections", "N",
+                    "the most connections open at once; at the limit new clients wait in the listen backlog until"
+                            + " one ends (echo and chat; default " + LIBRARY_MAX_CONNECTIONS + ", the library's)",
+                    (settings, value) -> settings.maxConnections = OptionalInt.of(maxConnections(value))),
+            new Option("--idle-timeout", "SECONDS",
+                    "close a connection whose client has sent nothing for this long; decimals allowed, such as"
+                            + " 0.5 (echo and chat; default none)",
+                    (settings, value) -> settings.idleTimeout = Optional.of(idleTimeout(value))),
+            new Option("--drain-timeout", "SECONDS",
+                    "on SIGINT or SIGTERM, how long connections may take to finish before the rest are closed;"
+                            + " 0 closes them at once, and lowlevel always does (default "
+                            + DEFAULT_DRAIN_TIMEOUT.toSeconds() + ")",
+                    (settings, value) -> settings.drainTimeout = drainTimeout(value)));
 
     private static final Option HELP = new Option("--help", null, "print this help and exit", (settings, value) -> { });
 
@@ -54,11 +81,17 @@ final class CommandLine {
      * @param bindAddress the local address to listen on
      * @param tls the loaded certificate and key when {@code --tls-cert} and {@code --tls-key} are
      *     given, empty for plain TCP
+     * @param maxConnections the most connections open at once, empty for the library's default
+     * @param idleTimeout how long a client may send nothing before it is disconnected, empty for
+     *     no limit
+     * @param drainTimeout on SIGINT or SIGTERM, how long open connections may take to finish
      */
-    record Run(Example example, int port, String bindAddress, Optional<Tls> tls) implements Parsed {
-        /** Plain TCP. */
+    record Run(Example example, int port, String bindAddress, Optional<Tls> tls, OptionalInt maxConnections,
+            Optional<Duration> idleTimeout, Duration drainTimeout) implements Parsed {
+        /** Plain TCP, every other option at its default. */
         Run(Example example, int port, String bindAddress) {
-            this(example, port, bindAddress, Optional.empty());
+            this(example, port, bindAddress, Optional.empty(), OptionalInt.empty(), Optional.empty(),
+                    DEFAULT_DRAIN_TIMEOUT);
         }
     }
 
@@ -107,16 +140,20 @@ final class CommandLine {
         StringBuilder usage = new StringBuilder()
                 .append("Usage: java -jar glisten-examples.jar <").append(exampleChoices("|")).append("> [options]\n\n")
                 .append("Runs a glisten example server until Ctrl-C or SIGTERM. Once it listens it prints\n")
-                .append("\"listening on HOST:PORT\" on standard output; logs go to standard error.\n\n")
+                .append("\"listening on HOST:PORT\" on standard output; logs go to standard error. On Ctrl-C or\n")
+                .append("SIGTERM it gives connections time to finish (--drain-timeout), then reports how they ended\n")
+                .append("on standard error.\n\n")
                 .append("Examples:\n");
         for (Example example : Example.values()) {
             usage.append(String.format("  %-10s %s\n", example.command(), example.description()));
         }
         usage.append("\nOptions:\n");
+        // Two spaces at least between the longest synopsis and its description.
+        int width = 1 + Stream.concat(OPTIONS.stream(), Stream.of(HELP)).mapToInt(o -> o.synopsis().length()).max().orElse(0);
         for (Option option : OPTIONS) {
-            usage.append(option.usageLine());
+            usage.append(option.usageLine(width));
         }
-        return usage.append(HELP.usageLine()).toString();
+        return usage.append(HELP.usageLine(width)).toString();
     }
 
     private static void applyOption(String argument, Iterator<String> remaining, Settings settings)
@@ -152,6 +189,47 @@ final class CommandLine {
         throw new UsageException("--port must be a whole number from 0 to 65535, got \"" + value + "\"");
     }
 
+    private static int maxConnections(String value) throws UsageException {
+        try {
+            int limit = Integer.parseInt(value);
+            if (limit >= 1) {
+                return limit;
+            }
+        } catch (NumberFormatException notANumber) {
+            // Reported below, with the range.
+        }
+        throw new UsageException("--max-connections must be a whole number from 1 to " + Integer.MAX_VALUE
+                + ", got \"" + value + "\"");
+    }
+
+    private static Duration idleTimeout(String value) throws UsageException {
+        return seconds(value).filter(timeout -> !timeout.isZero()).orElseThrow(() -> new UsageException(
+                "--idle-timeout must be a number of seconds above 0 and at most " + LONGEST_SECONDS
+                        + ", such as 30 or 0.5, got \"" + value + "\""));
+    }
+
+    private static Duration drainTimeout(String value) throws UsageException {
+        return seconds(value).orElseThrow(() -> new UsageException(
+                "--drain-timeout must be a number of seconds from 0 to " + LONGEST_SECONDS
+                        + ", such as 10 or 0.5, got \"" + value + "\""));
+    }
+
+    /**
+     * Decimal seconds, from 0 to {@link #LONGEST_SECONDS}; a positive value too small for a
+     * nanosecond counts as one, so that it stays positive.
+     */
+    private static Optional<Duration> seconds(String value) {
+        if (!SECONDS.matcher(value).matches()) {
+            return Optional.empty();
+        }
+        BigDecimal seconds = new BigDecimal(value);
+        if (seconds.compareTo(BigDecimal.valueOf(LONGEST_SECONDS)) > 0) {
+            return Optional.empty();
+        }
+        long nanos = seconds.movePointRight(9).setScale(0, RoundingMode.CEILING).longValueExact();
+        return Optional.of(Duration.ofNanos(nanos));
+    }
+
     private static String bindAddress(String value) throws UsageException {
         try {
             // The library's own check, so the command line accepts exactly what the server does.
@@ -179,21 +257,33 @@ final class CommandLine {
         String bindAddress = DEFAULT_BIND_ADDRESS;
         Path tlsCertificate;
         Path tlsKey;
+        OptionalInt maxConnections = OptionalInt.empty();
+        Optional<Duration> idleTimeout = Optional.empty();
+        Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
 
         Run run() throws UsageException {
             if (example == null) {
                 throw new UsageException("no example given: choose " + exampleChoices(", "));
             }
-            return new Run(example, port, bindAddress, tls());
+            Optional<Tls> tls = tls();
+            if (!example.builtOnServer() && maxConnections.isPresent()) {
+                throw new UsageException("the " + example.command() + " example serves one client at a time;"
+                        + " --max-connections works with " + serverExamples());
+            }
+            if (!example.builtOnServer() && idleTimeout.isPresent()) {
+                throw new UsageException("the " + example.command() + " example has no idle timeout;"
+                        + " --idle-timeout works with " + serverExamples());
+            }
+            return new Run(example, port, bindAddress, tls, maxConnections, idleTimeout, drainTimeout);
         }
 
         private Optional<Tls> tls() throws UsageException {
             if (tlsCertificate == null && tlsKey == null) {
                 return Optional.empty();
             }
-            if (!example.servesTls()) {
+            if (!example.builtOnServer()) {
                 throw new UsageException("the " + example.command() + " example serves plain TCP only; --tls-cert and"
-                        + " --tls-key work with " + tlsExamples());
+                        + " --tls-key work with " + serverExamples());
             }
             if (tlsKey == null) {
                 throw new UsageException("--tls-cert needs --tls-key too: the PEM file of the certificate's private key");
@@ -210,8 +300,9 @@ final class CommandLine {
             }
         }
 
-        private static String tlsExamples() {
-            return Arrays.stream(Example.values()).filter(Example::servesTls).map(Example::command)
+        /** The examples that TLS, the connection limit and the idle timeout apply to. */
+        private static String serverExamples() {
+            return Arrays.stream(Example.values()).filter(Example::builtOnServer).map(Example::command)
                     .collect(Collectors.joining(" and "));
         }
     }
@@ -234,9 +325,12 @@ final class CommandLine {
             return valueName != null;
         }
 
-        String usageLine() {
-            String synopsis = takesValue() ? flag + " " + valueName : flag;
-            return String.format("  %-16s %s\n", synopsis, description);
+        String synopsis() {
+            return takesValue() ? flag + " " + valueName : flag;
+        }
+
+        String usageLine(int width) {
+            return String.format("  %-" + width + "s %s\n", synopsis(), description);
         }
     }
 }

@@ -10,6 +10,12 @@ import java.io.IOException;
  * connection. Connections need no state, and nobody sends them {@link Message.User} messages, so
  * both type parameters are {@link Void}.
  *
+ * <p>On a graceful {@linkplain Server#shutdown(java.time.Duration) shutdown} each connection closes
+ * at the {@link Message.ShuttingDown} notice. Nothing is left to finish by then: every byte the loop
+ * has received was sent back before the call returned, and the notice comes between calls. Echo
+ * (RFC 862) has no goodbye message, and any bytes of one would corrupt the echoed stream, so the
+ * close itself tells the client; bytes it sends after the notice are not echoed.
+ *
  * <p>Try it: {@code java -jar examples/target/glisten-examples.jar echo}, then
  * {@code nc localhost 3000}. The same server speaks TLS when its builder is given a certificate:
  * {@code EchoServer.builder().tls(Tls.fromPemFiles(cert, key)).start(3443)}; the handler does not
@@ -37,11 +43,13 @@ public final class EchoServer {
      * @return a builder with every option at its default
      */
     public static Server.Builder<Void, Void> builder() {
-        return Server.<Void, Void>builder(connection -> null, (state, message, connection) -> {
-            if (message instanceof Message.Packet<Void> packet) {
+        return Server.<Void, Void>builder(connection -> null, (state, message, connection) -> switch (message) {
+            case Message.Packet<Void> packet -> {
                 connection.send(packet.bytes());
+                yield Next.continueWith(state);
             }
-            return Next.continueWith(state);
+            case Message.User<Void> nobodySendsThese -> Next.continueWith(state);
+            case Message.ShuttingDown<Void> notice -> Next.stop();
         });
     }
 }

@@ -1,31 +1,34 @@
 package dev.glisten.examples;
 
+import dev.glisten.DrainReport;
 import dev.glisten.Server;
-import dev.glisten.Tls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /** The examples {@link Main} can run, each under the name given on the command line. */
 enum Example {
-    ECHO("sends every byte straight back", true,
-            (bindAddress, port, tls) -> running(serve(EchoServer.builder(), bindAddress, port, tls))),
-    CHAT("relays every line to all other connected clients", true,
-            (bindAddress, port, tls) -> running(serve(ChatServer.builder(), bindAddress, port, tls))),
-    LOWLEVEL("echo on ListenSocket and ClientSocket, one client at a time", false, (bindAddress, port, tls) -> {
-        LowLevelEcho echo = LowLevelEcho.start(bindAddress, port);
-        return new Running(echo.address(), echo::close, echo::awaitTermination);
-    });
+    ECHO("sends every byte straight back", EchoServer::builder),
+    CHAT("relays every line to all other connected clients", ChatServer::builder),
+    /** Built on the low-level socket API, so none of {@link Server}'s options apply. */
+    LOWLEVEL("echo on ListenSocket and ClientSocket, one client at a time", null);
+
+    /**
+     * How long stopping waits for handlers after their sockets are closed, before interrupting
+     * them: the library's default, set here so that {@link Main} can bound its shutdown hook.
+     */
+    static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
 
     private final String description;
-    private final boolean servesTls;
-    private final Starter starter;
+    private final Supplier<Server.Builder<?, ?>> server;
 
-    Example(String description, boolean servesTls, Starter starter) {
+    Example(String description, Supplier<Server.Builder<?, ?>> server) {
         this.description = description;
-        this.servesTls = servesTls;
-        this.starter = starter;
+        this.server = server;
     }
 
     /** The name on the command line. */
@@ -37,9 +40,12 @@ enum Example {
         return description;
     }
 
-    /** Whether it can serve TLS ({@code --tls-cert}, {@code --tls-key}). */
-    boolean servesTls() {
-        return servesTls;
+    /**
+     * Whether it is a {@link Server}, so that TLS ({@code --tls-cert}, {@code --tls-key}), the
+     * connection limit and the idle timeout apply, and stopping drains its connections.
+     */
+    boolean builtOnServer() {
+        return server != null;
     }
 
     static Optional<Example> named(String command) {
@@ -52,41 +58,42 @@ enum Example {
     }
 
     /**
-     * Starts this example.
+     * Starts this example as {@code run} says.
      *
-     * @param tls the certificate to serve TLS with, empty for plain TCP
-     * @throws IllegalArgumentException if {@code tls} is given to an example that does not serve TLS
+     * @param run the parsed command line; its example is not looked at
+     * @throws IllegalArgumentException if {@code run} asks an example that is not
+     *     {@linkplain #builtOnServer() built on Server} for TLS, a connection limit or an idle
+     *     timeout (the command line refuses those first)
+     * @throws IOException if it cannot listen
      */
-    Running start(String bindAddress, int port, Optional<Tls> tls) throws IOException {
-        if (tls.isPresent() && !servesTls) {
-            throw new IllegalArgumentException("the " + command() + " example serves plain TCP only");
+    Running start(CommandLine.Run run) throws IOException {
+        if (server == null) {
+            if (run.tls().isPresent() || run.maxConnections().isPresent() || run.idleTimeout().isPresent()) {
+                throw new IllegalArgumentException("the " + command()
+                        + " example takes no TLS, connection limit or idle timeout");
+            }
+            LowLevelEcho echo = LowLevelEcho.start(run.bindAddress(), run.port());
+            // One client at a time and no loop to tell: it stops at once, whatever the drain timeout.
+            return new Running(echo.address(), drainTimeout -> echo.shutdown(), echo::awaitTermination);
         }
-        return starter.start(bindAddress, port, tls);
-    }
-
-    private static Server serve(Server.Builder<?, ?> builder, String bindAddress, int port, Optional<Tls> tls)
-            throws IOException {
-        tls.ifPresent(builder::tls);
-        return builder.bind(bindAddress).start(port);
-    }
-
-    private static Running running(Server server) {
-        return new Running(server.address(), server::stop, server::awaitTermination);
-    }
-
-    @FunctionalInterface
-    private interface Starter {
-        Running start(String bindAddress, int port, Optional<Tls> tls) throws IOException;
+        Server.Builder<?, ?> builder = server.get().bind(run.bindAddress()).stopTimeout(STOP_TIMEOUT);
+        run.tls().ifPresent(builder::tls);
+        run.maxConnections().ifPresent(builder::maxConnections);
+        run.idleTimeout().ifPresent(builder::idleTimeout);
+        Server started = builder.start(run.port());
+        return new Running(started.address(), started::shutdown, started::awaitTermination);
     }
 
     /**
      * A started example, whichever API it is built on.
      *
      * @param address the bound address, with the real port
-     * @param stop stops it, closing every connection, and returns once it has stopped
+     * @param shutdown stops it, letting connections finish for at most the given drain timeout, and
+     *     returns once it has stopped, with how the connections ended ({@code null} if it was
+     *     already stopping)
      * @param termination blocks until it has stopped
      */
-    record Running(InetSocketAddress address, Runnable stop, Termination termination) { }
+    record Running(InetSocketAddress address, Function<Duration, DrainReport> shutdown, Termination termination) { }
 
     @FunctionalInterface
     interface Termination {

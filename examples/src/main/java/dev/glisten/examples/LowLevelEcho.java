@@ -1,5 +1,6 @@
 package dev.glisten.examples;
 
+import dev.glisten.DrainReport;
 import dev.glisten.socket.ClientSocket;
 import dev.glisten.socket.ListenSocket;
 import dev.glisten.socket.SocketOptions;
@@ -7,6 +8,9 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * An echo server built on the low-level layer alone ({@link ListenSocket}, {@link ClientSocket}), as
@@ -15,6 +19,10 @@ import java.net.InetSocketAddress;
  * {@link EchoServer} is the same service with a thread per connection.
  *
  * <p>One virtual thread runs the accept loop. {@link #close()} stops it from any thread.
+ *
+ * <p>There is no graceful shutdown to offer: the client being served, if any, is cut off by
+ * {@link #close()} (and counted as forced by {@link #shutdown()}), while {@link EchoServer}'s
+ * loop is told and ends the connection itself.
  */
 public final class LowLevelEcho implements AutoCloseable {
 
@@ -23,8 +31,10 @@ public final class LowLevelEcho implements AutoCloseable {
 
     private final ListenSocket listenSocket;
     private final Thread acceptLoop;
-    // Guarded by this, so that a client accepted while close() runs is either closed by close() or
-    // never served; otherwise it could keep the loop, and close(), waiting.
+    // Guards closed and client, so that a client accepted while close() runs is either closed by
+    // close() or never served; otherwise it could keep the loop, and close(), waiting. A lock rather
+    // than synchronized: before JDK 24 a virtual thread holding a monitor pins its carrier.
+    private final Lock lock = new ReentrantLock();
     private boolean closed;
     private ClientSocket client;
 
@@ -63,11 +73,29 @@ public final class LowLevelEcho implements AutoCloseable {
      */
     @Override
     public void close() {
-        synchronized (this) {
+        shutdown();
+    }
+
+    /**
+     * Stops at once as {@link #close()} does, and says so in the terms of
+     * {@link dev.glisten.Server#shutdown(Duration)}.
+     *
+     * @return no connection drained gracefully; forced is 1 if a client was being served, else 0
+     *     (so 0 on a second call)
+     */
+    public DrainReport shutdown() {
+        long started = System.nanoTime();
+        int forced = 0;
+        lock.lock();
+        try {
             closed = true;
             if (client != null) {
                 client.close();
+                client = null;
+                forced = 1;
             }
+        } finally {
+            lock.unlock();
         }
         listenSocket.close();
         try {
@@ -75,6 +103,7 @@ public final class LowLevelEcho implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return new DrainReport(0, forced, Duration.ofNanos(System.nanoTime() - started));
     }
 
     /**
@@ -125,9 +154,14 @@ public final class LowLevelEcho implements AutoCloseable {
     }
 
     /** Records the client being served; {@code false} when {@link #close()} has already begun. */
-    private synchronized boolean serving(ClientSocket accepted) {
-        client = accepted;
-        return !closed;
+    private boolean serving(ClientSocket accepted) {
+        lock.lock();
+        try {
+            client = accepted;
+            return !closed;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static void pause() {

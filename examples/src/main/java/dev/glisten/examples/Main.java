@@ -1,14 +1,22 @@
 package dev.glisten.examples;
 
+import dev.glisten.DrainReport;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Runs one example from the command line:
  * {@code java -jar examples/target/glisten-examples.jar <echo|chat|lowlevel> [--port N] [--bind ADDRESS]
- * [--tls-cert FILE --tls-key FILE]} (defaults: port 3000, every IPv4 address, plain TCP).
+ * [--tls-cert FILE --tls-key FILE] [--max-connections N] [--idle-timeout SECONDS]
+ * [--drain-timeout SECONDS]} (defaults: port 3000, every IPv4 address, plain TCP, the library's
+ * connection limit, no idle timeout, a 10 second drain).
  *
  * <p>The contract scripts and tests rely on:
  * <ul>
@@ -16,7 +24,12 @@ import java.util.List;
  *       the real port (useful with {@code --port 0}) and IPv6 hosts in brackets, the same with TLS
  *       or without; everything else, logs and the line saying that TLS is on included, goes to
  *       standard error;</li>
- *   <li>SIGINT or SIGTERM stops the server, closing every connection, and the process exits;</li>
+ *   <li>SIGINT or SIGTERM stops the server gracefully and the process exits: the listen socket
+ *       closes, every connection is told ({@link dev.glisten.Message.ShuttingDown}) and has up to
+ *       the drain timeout to finish, the rest are closed, and one line on standard error reports
+ *       it, {@code glisten-examples: drained 2 connections gracefully, forced 1, in 10004 ms}
+ *       ({@link DrainReport}). The lowlevel example closes its client at once. The stop takes at
+ *       most the drain timeout plus {@link #STOP_GRACE};</li>
  *   <li>exit status 2 for bad arguments (one line naming the argument, then the usage, on standard
  *       error), an unusable certificate or key file included (the line is then the library's
  *       message, naming the file and the fix); 1 when the server cannot listen.</li>
@@ -30,6 +43,12 @@ public final class Main {
     private static final int EXIT_FAILURE = 1;
     // As getopt-based tools and the shell's builtins do for misuse.
     private static final int EXIT_USAGE = 2;
+    /**
+     * How much longer than the drain timeout the shutdown hook waits for the server to stop: its
+     * stop timeout (handlers still busy after their sockets closed are then interrupted) and a
+     * little more for the threads to end. After that the hook gives up and the JVM exits anyway.
+     */
+    static final Duration STOP_GRACE = Example.STOP_TIMEOUT.plusSeconds(2);
 
     private Main() { }
 
@@ -58,20 +77,45 @@ public final class Main {
     private static void serve(CommandLine.Run run) throws InterruptedException {
         Example.Running running;
         try {
-            running = run.example().start(run.bindAddress(), run.port(), run.tls());
+            running = run.example().start(run);
         } catch (IOException e) {
             System.err.println(CommandLine.PROGRAM + ": " + e.getMessage());
             System.exit(EXIT_FAILURE);
             return;
         }
         // Registered before the line is printed: whoever reads the line may signal at once.
-        Runtime.getRuntime().addShutdownHook(new Thread(running.stop(), "stop-" + run.example().command()));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> shutDown(running, run.drainTimeout()),
+                "stop-" + run.example().command()));
         // On standard error, so standard output stays the one line that scripts parse.
         run.tls().ifPresent(tls -> System.err.println(CommandLine.PROGRAM + ": serving TLS with " + tls
                 + "; try: openssl s_client -connect " + clientHostAndPort(running.address()) + " -quiet"));
         System.out.println("listening on " + hostAndPort(running.address()));
         System.out.flush();
         running.termination().await();
+    }
+
+    /**
+     * The shutdown hook: drains, then reports on standard error, within the drain timeout and
+     * {@link #STOP_GRACE}. The JVM exits when the hook returns, so the drain runs on a thread of its
+     * own that the hook stops waiting for if the server takes longer than it should.
+     */
+    private static void shutDown(Example.Running running, Duration drainTimeout) {
+        FutureTask<DrainReport> drain = new FutureTask<>(() -> running.shutdown().apply(drainTimeout));
+        Thread.ofPlatform().name("drain").daemon().start(drain);
+        Duration bound = drainTimeout.plus(STOP_GRACE);
+        try {
+            DrainReport report = drain.get(bound.toNanos(), TimeUnit.NANOSECONDS);
+            if (report != null) {
+                System.err.println(CommandLine.PROGRAM + ": " + report);
+            }
+        } catch (TimeoutException e) {
+            System.err.println(CommandLine.PROGRAM + ": still stopping " + bound.toMillis() + " ms after the signal;"
+                    + " exiting without waiting any longer");
+        } catch (ExecutionException e) {
+            System.err.println(CommandLine.PROGRAM + ": stopping failed: " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Where a client on this machine reaches {@code address}: loopback when bound to a wildcard. */

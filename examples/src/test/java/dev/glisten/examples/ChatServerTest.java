@@ -3,6 +3,7 @@ package dev.glisten.examples;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.glisten.DrainReport;
 import dev.glisten.Server;
 import dev.glisten.Tls;
 import java.nio.file.Path;
@@ -105,6 +106,23 @@ class ChatServerTest {
         alice.assertClosedByServer();
         bob.send("still talking\n");
         assertThat(carol.receiveLine()).isEqualTo("still talking\n");
+    }
+
+    @Test
+    void aGracefulShutdownSaysGoodbyeToEveryClientAndEndsItsConnection() throws Exception {
+        alice.send("last line before the shutdown\n");
+        assertThat(bob.receiveLine()).isEqualTo("last line before the shutdown\n");
+        assertThat(carol.receiveLine()).isEqualTo("last line before the shutdown\n");
+
+        DrainReport report = server.shutdown(Duration.ofSeconds(5));
+
+        assertThat(report.graceful()).isEqualTo(3);
+        assertThat(report.forced()).isZero();
+        assertThat(report.took()).isLessThan(Duration.ofSeconds(5));
+        for (TestClient client : new TestClient[] {alice, bob, carol}) {
+            assertThat(client.receiveLine()).isEqualTo("server shutting down, bye\n");
+            client.assertClosedByServer();
+        }
     }
 
     @Test

@@ -7,8 +7,13 @@ import dev.glisten.examples.CommandLine.Help;
 import dev.glisten.examples.CommandLine.Run;
 import dev.glisten.examples.CommandLine.UsageException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,6 +52,58 @@ class CommandLineTest {
     }
 
     @Test
+    void byDefaultTheLibrarysConnectionLimitNoIdleTimeoutAndATenSecondDrain() throws Exception {
+        Run run = (Run) CommandLine.parse(List.of("chat"));
+
+        assertThat(run.maxConnections()).isEmpty();
+        assertThat(run.idleTimeout()).isEmpty();
+        assertThat(run.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void theProductionControlsAreRead() throws Exception {
+        Run run = (Run) CommandLine.parse(List.of("echo", "--max-connections", "2", "--idle-timeout", "0.5",
+                "--drain-timeout", "2"));
+
+        assertThat(run).isEqualTo(new Run(Example.ECHO, 3000, "0.0.0.0", Optional.empty(), OptionalInt.of(2),
+                Optional.of(Duration.ofMillis(500)), Duration.ofSeconds(2)));
+    }
+
+    @Test
+    void theProductionControlsTakeEqualsToo() throws Exception {
+        Run run = (Run) CommandLine.parse(List.of("--max-connections=2147483647", "--idle-timeout=30", "chat",
+                "--drain-timeout=0"));
+
+        assertThat(run.maxConnections()).hasValue(Integer.MAX_VALUE);
+        assertThat(run.idleTimeout()).hasValue(Duration.ofSeconds(30));
+        assertThat(run.drainTimeout()).isZero();
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "0.5          | PT0.5S",
+        ".25          | PT0.25S",
+        "1.           | PT1S",
+        "007          | PT7S",
+        "2.000000001  | PT2.000000001S",
+        "0.0000000001 | PT0.000000001S",
+        "31536000     | PT8760H",
+    })
+    void secondsMayHaveDecimalsAndAPositiveValueStaysPositive(String value, Duration expected) throws Exception {
+        Run run = (Run) CommandLine.parse(List.of("echo", "--idle-timeout", value, "--drain-timeout", value));
+
+        assertThat(run.idleTimeout()).hasValue(expected);
+        assertThat(run.drainTimeout()).isEqualTo(expected);
+    }
+
+    @Test
+    void theLowLevelExampleTakesADrainTimeout() throws Exception {
+        // Accepted so that one command line suits every example, though lowlevel stops at once.
+        assertThat(((Run) CommandLine.parse(List.of("lowlevel", "--drain-timeout", "3"))).drainTimeout())
+                .isEqualTo(Duration.ofSeconds(3));
+    }
+
+    @Test
     void helpWinsOverEverythingElse() throws Exception {
         assertThat(CommandLine.parse(List.of("--help"))).isInstanceOf(Help.class);
         assertThat(CommandLine.parse(List.of("chat", "--port", "nonsense", "-h"))).isInstanceOf(Help.class);
@@ -73,6 +130,31 @@ class CommandLineTest {
         "lowlevel --tls-cert c.pem --tls-key k.pem | the lowlevel example serves plain TCP only; --tls-cert and --tls-key work with echo and chat",
         "lowlevel --tls-cert c.pem | the lowlevel example serves plain TCP only",
         "echo --tls-cert /no/such/c.pem --tls-key /no/such/k.pem | certificate file /no/such/c.pem: does not exist",
+        "echo --max-connections 0          | --max-connections must be a whole number from 1 to 2147483647, got \"0\"",
+        "echo --max-connections -2         | --max-connections must be a whole number from 1 to 2147483647, got \"-2\"",
+        "echo --max-connections 2147483648 | got \"2147483648\"",
+        "echo --max-connections 1.5        | got \"1.5\"",
+        "echo --max-connections many       | got \"many\"",
+        "echo --max-connections            | --max-connections needs a value: --max-connections N",
+        "echo --idle-timeout 0             | --idle-timeout must be a number of seconds above 0 and at most 31536000, such as 30 or 0.5, got \"0\"",
+        "echo --idle-timeout 0.000         | got \"0.000\"",
+        "chat --idle-timeout -1            | --idle-timeout must be a number of seconds above 0 and at most 31536000, such as 30 or 0.5, got \"-1\"",
+        "echo --idle-timeout 1e3           | --idle-timeout must be a number of seconds above 0 and at most 31536000, such as 30 or 0.5, got \"1e3\"",
+        "echo --idle-timeout NaN           | --idle-timeout must be a number of seconds above 0 and at most 31536000, such as 30 or 0.5, got \"NaN\"",
+        "echo --idle-timeout 0x10          | --idle-timeout must be a number of seconds above 0 and at most 31536000, such as 30 or 0.5, got \"0x10\"",
+        "echo --idle-timeout 5s            | --idle-timeout must be a number of seconds above 0 and at most 31536000, such as 30 or 0.5, got \"5s\"",
+        "echo --idle-timeout 31536000.1    | --idle-timeout must be a number of seconds above 0 and at most 31536000, such as 30 or 0.5, got \"31536000.1\"",
+        "echo --idle-timeout=              | --idle-timeout must be a number of seconds above 0 and at most 31536000, such as 30 or 0.5, got \"\"",
+        "echo --idle-timeout               | --idle-timeout needs a value: --idle-timeout SECONDS",
+        "echo --drain-timeout -1           | --drain-timeout must be a number of seconds from 0 to 31536000, such as 10 or 0.5, got \"-1\"",
+        "echo --drain-timeout ten          | --drain-timeout must be a number of seconds from 0 to 31536000, such as 10 or 0.5, got \"ten\"",
+        "echo --drain-timeout Infinity     | --drain-timeout must be a number of seconds from 0 to 31536000, such as 10 or 0.5, got \"Infinity\"",
+        "echo --drain-timeout 99999999999  | --drain-timeout must be a number of seconds from 0 to 31536000, such as 10 or 0.5, got \"99999999999\"",
+        "chat --drain-timeout .            | --drain-timeout must be a number of seconds from 0 to 31536000, such as 10 or 0.5, got \".\"",
+        "chat --drain-timeout              | --drain-timeout needs a value: --drain-timeout SECONDS",
+        "lowlevel --max-connections 2      | the lowlevel example serves one client at a time; --max-connections works with echo and chat",
+        "lowlevel --idle-timeout 0.5       | the lowlevel example has no idle timeout; --idle-timeout works with echo and chat",
+        "lowlevel --max-connections 0      | --max-connections must be a whole number from 1 to 2147483647, got \"0\"",
     })
     void aBadArgumentIsNamedInTheError(String arguments, String expectedMessage) {
         List<String> args = arguments.isEmpty() ? List.of() : List.of(arguments.split(" "));
@@ -136,6 +218,23 @@ class CommandLineTest {
         }
         assertThat(usage).contains("--port N", "--bind ADDRESS", "--tls-cert FILE", "--tls-key FILE", "--help",
                 "default 3000", "default 0.0.0.0").endsWith("\n");
+        assertThat(usage).contains("--max-connections N", "--idle-timeout SECONDS", "--drain-timeout SECONDS",
+                "default 16384, the library's", "default none", "default 10", "0 closes them at once", "0.5");
+    }
+
+    @Test
+    void theUsageKeepsTheDescriptionsInOneColumn() {
+        List<String> optionLines = CommandLine.usage().lines().dropWhile(line -> !line.equals("Options:")).skip(1).toList();
+
+        assertThat(optionLines).hasSize(8).allSatisfy(line -> assertThat(line).matches("  --[a-z-]+( [A-Z]+)? +\\S.*"));
+        assertThat(optionLines.stream().map(CommandLineTest::descriptionColumn).distinct()).hasSize(1);
+    }
+
+    /** Where the description starts: after the flag, its value's name and the padding. */
+    private static int descriptionColumn(String usageLine) {
+        Matcher synopsis = Pattern.compile("  \\S+( [A-Z]+)? +").matcher(usageLine);
+        assertThat(synopsis.lookingAt()).as(usageLine).isTrue();
+        return synopsis.end();
     }
 
     private static List<String> args(Object... arguments) {

@@ -2,9 +2,11 @@ package dev.glisten.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.glisten.DrainReport;
 import dev.glisten.Server;
 import dev.glisten.Tls;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -68,6 +70,26 @@ class EchoServerTest {
             }
             staying.send("still here");
             assertThat(staying.receive(10)).isEqualTo("still here".getBytes());
+        }
+    }
+
+    @Test
+    void aGracefulShutdownClosesEveryConnectionAtTheNoticeOnceItsBytesAreBack() throws Exception {
+        try (TestClient first = TestClient.connect(server.address());
+                TestClient second = TestClient.connect(server.address())) {
+            first.send("last words");
+            assertThat(first.receive(10)).isEqualTo("last words".getBytes());
+            second.send("x");
+            assertThat(second.receive(1)).isEqualTo("x".getBytes());
+
+            DrainReport report = server.shutdown(Duration.ofSeconds(5));
+
+            // Ended by their loops, not by the timeout: nothing to finish, and no goodbye to send.
+            assertThat(report.graceful()).isEqualTo(2);
+            assertThat(report.forced()).isZero();
+            assertThat(report.took()).isLessThan(Duration.ofSeconds(5));
+            first.assertClosedByServer();
+            second.assertClosedByServer();
         }
     }
 

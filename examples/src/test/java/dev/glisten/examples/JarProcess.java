@@ -102,8 +102,13 @@ final class JarProcess implements AutoCloseable {
 
     /** Sends SIGTERM ({@link Process#destroy()}) and waits for the exit. */
     int terminate() throws Exception {
-        process.destroy();
+        sigterm();
         return awaitExit();
+    }
+
+    /** Sends SIGTERM ({@link Process#destroy()} on Linux) and returns at once. */
+    void sigterm() {
+        process.destroy();
     }
 
     /** Waits at most {@link #EXIT} for this process and every recorded descendant to end. */

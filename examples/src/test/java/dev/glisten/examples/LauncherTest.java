@@ -23,6 +23,26 @@ class LauncherTest {
         assertThat(Launcher.featureOf(version)).isEqualTo(feature);
     }
 
+    @ParameterizedTest(name = "{0} -> {1} s")
+    @CsvSource(delimiter = '|', value = {
+        "echo                        | 20",
+        "echo --drain-timeout 2      | 12",
+        "chat --drain-timeout=0.5    | 11",
+        "echo --drain-timeout 0      | 10",
+        "--drain-timeout 30 chat     | 40",
+        "echo --drain-timeout bogus  | 20",
+        "echo --drain-timeout -1     | 20",
+        "echo --drain-timeout        | 20",
+    })
+    void givesAStoppingChildItsDrainTimeoutAndTenSecondsMore(String arguments, long seconds) {
+        assertThat(Launcher.childStopSeconds(arguments.split(" "))).isEqualTo(seconds);
+    }
+
+    @Test
+    void knowsTheCommandLinesDefaultDrainTimeout() {
+        assertThat(Launcher.DEFAULT_DRAIN_SECONDS).isEqualTo(CommandLine.DEFAULT_DRAIN_TIMEOUT.toSeconds());
+    }
+
     @Test
     void ordersVersionsNumerically() {
         assertThat(Launcher.compareVersions("21.0.10", "21.0.9")).isPositive();

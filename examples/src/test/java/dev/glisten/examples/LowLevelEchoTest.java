@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.glisten.DrainReport;
 import java.net.ConnectException;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -51,6 +52,29 @@ class LowLevelEchoTest {
 
             assertThat(second.receive(1)).isEqualTo("b".getBytes());
         }
+    }
+
+    @Test
+    void shutdownCutsOffTheClientBeingServedAndReportsItForced() throws Exception {
+        try (TestClient client = TestClient.connect(echo.address())) {
+            client.send("x");
+            assertThat(client.receive(1)).isEqualTo("x".getBytes());
+
+            DrainReport report = assertTimeoutPreemptively(TestClient.TIMEOUT, echo::shutdown);
+
+            assertThat(report.graceful()).isZero();
+            assertThat(report.forced()).isEqualTo(1);
+            client.assertClosedByServer();
+        }
+        assertThat(echo.shutdown().forced()).as("a second shutdown, with nobody left").isZero();
+    }
+
+    @Test
+    void shutdownWithNoClientForcesNone() {
+        assertThat(echo.shutdown()).satisfies(report -> {
+            assertThat(report.graceful()).isZero();
+            assertThat(report.forced()).isZero();
+        });
     }
 
     @Test

@@ -40,10 +40,21 @@ class MainIT {
 
         try (TestClient connected = talkTo(example, port)) {
             assertThat(jar.terminate()).isIn(0, TERMINATED);
+            if (example.equals("chat")) {
+                assertThat(connected.receiveLine()).isEqualTo("server shutting down, bye\n");
+            }
             connected.assertClosedByServer();
         }
 
         assertThat(jar.stdout()).isEqualTo("listening on 127.0.0.1:" + port + "\n");
+        // echo and chat end their connections at the notice; lowlevel has no drain and cuts its client off.
+        String report = switch (example) {
+            case "echo" -> "drained 1 connection gracefully, forced 0";
+            // Counting the second client of talkTo if the server had not yet seen it leave.
+            case "chat" -> "drained [12] connections? gracefully, forced 0";
+            default -> "drained 0 connections gracefully, forced 1";
+        };
+        assertThat(jar.stderr().lines()).anyMatch(line -> line.matches("glisten-examples: " + report + ", in \\d+ ms"));
         JarProcess.assertNothingListensOn(port);
     }
 

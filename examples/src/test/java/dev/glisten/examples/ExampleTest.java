@@ -1,0 +1,47 @@
+package dev.glisten.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.glisten.DrainReport;
+import dev.glisten.examples.CommandLine.Run;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class ExampleTest {
+
+    private static final Duration DRAIN = Duration.ofSeconds(5);
+
+    @ParameterizedTest
+    @EnumSource(Example.class)
+    void shutsDownReportingHowItsConnectionEnded(Example example) throws Exception {
+        Example.Running running = example.start(new Run(example, 0, "127.0.0.1"));
+        try (TestClient client = MainIT.talkTo(example.command(), running.address().getPort())) {
+            DrainReport report = running.shutdown().apply(DRAIN);
+
+            // echo and chat end the connection at the notice; lowlevel cuts its client off.
+            assertThat(report.forced()).isEqualTo(example.builtOnServer() ? 0 : 1);
+            assertThat(report.took()).isLessThan(DRAIN);
+            if (example == Example.CHAT) {
+                assertThat(client.receiveLine()).isEqualTo("server shutting down, bye\n");
+            }
+            client.assertClosedByServer();
+        } finally {
+            running.shutdown().apply(Duration.ZERO);
+        }
+    }
+
+    @Test
+    void theLowLevelExampleRefusesServerOptions() {
+        Run withLimit = new Run(Example.LOWLEVEL, 0, "127.0.0.1", Optional.empty(), OptionalInt.of(2),
+                Optional.empty(), Duration.ZERO);
+
+        assertThatThrownBy(() -> Example.LOWLEVEL.start(withLimit))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("lowlevel");
+    }
+}
