@@ -337,7 +337,7 @@ public interface Server extends AutoCloseable {
          *
          * @param timeout positive
          * @return this builder
-         * @throws IllegalArgumentException naming {@code sendTimeout} if zero or negative
+         * @throws IllegalArgumentException naming {@code sendTimeout} if zero, negative or over 36500 days
          */
         public Builder<S, M> sendTimeout(Duration timeout) {
             this.sendTimeout = positive("sendTimeout", timeout);
@@ -350,7 +350,7 @@ public interface Server extends AutoCloseable {
          *
          * @param timeout positive
          * @return this builder
-         * @throws IllegalArgumentException naming {@code stopTimeout} if zero or negative
+         * @throws IllegalArgumentException naming {@code stopTimeout} if zero, negative or over 36500 days
          */
         public Builder<S, M> stopTimeout(Duration timeout) {
             this.stopTimeout = positive("stopTimeout", timeout);
@@ -416,7 +416,7 @@ public interface Server extends AutoCloseable {
          *
          * @param timeout positive
          * @return this builder
-         * @throws IllegalArgumentException naming {@code idleTimeout} if zero or negative
+         * @throws IllegalArgumentException naming {@code idleTimeout} if zero, negative or over 36500 days
          */
         public Builder<S, M> idleTimeout(Duration timeout) {
             this.idleTimeout = positive("idleTimeout", timeout);
@@ -430,7 +430,7 @@ public interface Server extends AutoCloseable {
          *
          * @param lifetime positive
          * @return this builder
-         * @throws IllegalArgumentException naming {@code maxLifetime} if zero or negative
+         * @throws IllegalArgumentException naming {@code maxLifetime} if zero, negative or over 36500 days
          */
         public Builder<S, M> maxLifetime(Duration lifetime) {
             this.maxLifetime = positive("maxLifetime", lifetime);
@@ -458,8 +458,9 @@ public interface Server extends AutoCloseable {
 
         private static Duration positive(String option, Duration timeout) {
             Objects.requireNonNull(timeout, option);
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException(option + " must be positive, got " + timeout);
+            if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(ServerConfig.LONGEST_TIMEOUT) > 0) {
+                throw new IllegalArgumentException(option + " must be positive and at most "
+                        + ServerConfig.LONGEST_TIMEOUT.toDays() + " days, got " + timeout);
             }
             return timeout;
         }

@@ -334,12 +334,12 @@ public sealed interface Tls permits RealTls {
          *
          * @param timeout positive
          * @return this builder
-         * @throws IllegalArgumentException naming {@code handshakeTimeout} if zero or negative
+         * @throws IllegalArgumentException naming {@code handshakeTimeout} if zero, negative or over a day
          */
         public Builder handshakeTimeout(Duration timeout) {
             Objects.requireNonNull(timeout, "handshakeTimeout");
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("handshakeTimeout must be positive, got " + timeout);
+            if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(Duration.ofDays(1)) > 0) {
+                throw new IllegalArgumentException("handshakeTimeout must be positive and at most a day, got " + timeout);
             }
             this.handshakeTimeout = timeout;
             return this;

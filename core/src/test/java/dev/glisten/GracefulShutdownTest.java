@@ -240,6 +240,27 @@ class GracefulShutdownTest {
     }
 
     @Test
+    void aRequestWaitingInTheSocketIsAnsweredBeforeTheNotice() throws Exception {
+        Server server = start();
+        try (TestClient client = TestClient.connect(server)) {
+            client.write("slow 10\n");
+            await(slowStarted, "the slow request to be in progress");
+            // Sent while the handler is busy: it waits in the socket, unread, when shutdown begins.
+            client.write("echo queued\n");
+            SocketAddress peer = client.socket().getLocalSocketAddress();
+            TestSupport.eventually("the second request reached the server's socket",
+                    () -> server.connections().stream().anyMatch(info -> info.peerAddress().equals(peer)));
+            Thread.sleep(100);
+            FutureTask<DrainReport> shutdown = shutdownInBackground(server, Duration.ofSeconds(5));
+            TestSupport.eventually("shutdown began", () -> !server.isRunning());
+            slowRelease.countDown();
+            assertThat(restOfStream(client)).isEqualTo(
+                    concat(ascii("ok 10\n"), pattern(10), ascii("queued\nbye\n")));
+            assertThat(shutdown.get(10, TimeUnit.SECONDS).graceful()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void shutdownReturnsAsSoonAsTheLastConnectionSaysGoodbye() throws Exception {
         Server server = start();
         List<TestClient> clients = new ArrayList<>();

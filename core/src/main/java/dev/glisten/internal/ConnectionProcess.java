@@ -185,13 +185,6 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             if (!drainMailbox(timed ? nextDeadline(lastHeard) : 0)) {
                 return;
             }
-            if (shutdownNotice != null && !noticeDelivered) {
-                noticeDelivered = true;
-                if (!deliver(new Message.ShuttingDown<>(shutdownNotice))) {
-                    return;
-                }
-                continue;
-            }
             // Before reading: a peer that streams without pause must not outlive its lifetime.
             if (lifetimeDeadline != 0 && System.nanoTime() - lifetimeDeadline >= 0) {
                 finish(new CloseReason.LifetimeEnded(config.maxLifetime()));
@@ -223,6 +216,19 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                     from = channel;
                     continue;
                 }
+            }
+            // The notice comes once the socket has nothing more: a request that arrived before the
+            // shutdown is handled (and answered) first, then the protocol says goodbye.
+            if (shutdownNotice != null && !noticeDelivered) {
+                if (!looked) {
+                    mayRead = true;
+                    continue;
+                }
+                noticeDelivered = true;
+                if (!deliver(new Message.ShuttingDown<>(shutdownNotice))) {
+                    return;
+                }
+                continue;
             }
             // After reading: bytes that arrived while the handler was busy mean the peer is alive,
             // so the socket is looked at once more before the connection is called idle.

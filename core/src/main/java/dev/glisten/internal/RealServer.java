@@ -361,8 +361,9 @@ public final class RealServer<S, M> implements Server {
     @Override
     public DrainReport shutdown(Duration drainTimeout) {
         Objects.requireNonNull(drainTimeout, "drainTimeout");
-        if (drainTimeout.isNegative()) {
-            throw new IllegalArgumentException("drainTimeout must be zero or positive, got " + drainTimeout);
+        if (drainTimeout.isNegative() || drainTimeout.compareTo(ServerConfig.LONGEST_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("drainTimeout must be from zero to " + ServerConfig.LONGEST_TIMEOUT.toDays()
+                    + " days, got " + drainTimeout);
         }
         // Decided here, not on the stopper thread: isRunning() is false as soon as this returns.
         boolean first = stopping.compareAndSet(false, true);
@@ -436,14 +437,12 @@ public final class RealServer<S, M> implements Server {
             // Last: closing a selector also releases the descriptors of the channels closed on it.
             watchers.forEach(SocketWatcher::stop);
             joinQuietly(watcherThreads);
-            terminated.countDown();
-            LOG.log(Level.INFO, () -> "glisten stopped listening on " + Listeners.hostAndPort(address));
         }
         DrainReport report = new DrainReport(Math.max(0, open - forced), forced,
                 Duration.ofNanos(System.nanoTime() - started));
-        if (!drainTimeout.isZero()) {
-            LOG.log(Level.INFO, () -> "glisten on " + Listeners.hostAndPort(address) + " " + report);
-        }
+        LOG.log(Level.INFO, () -> "glisten stopped listening on " + Listeners.hostAndPort(address)
+                + (drainTimeout.isZero() ? "" : "; " + report));
+        terminated.countDown();
         return report;
     }
 

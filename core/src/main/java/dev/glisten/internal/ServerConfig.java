@@ -31,4 +31,10 @@ public record ServerConfig<S, M>(
         int maxConnectionsPerAddress,
         Duration idleTimeout,
         Duration maxLifetime) {
+
+    /**
+     * The longest any timeout may be: about a century, far from where nanoseconds since an
+     * arbitrary origin overflow (292 years), so deadlines compare correctly.
+     */
+    public static final Duration LONGEST_TIMEOUT = Duration.ofDays(36_500);
 }
