@@ -151,7 +151,7 @@ class FlightRecorderEventsTest {
 
     @Test
     void tlsHandshakeEventsTellSuccessFromFailure() throws Exception {
-        TestTls tls = TestTls.make(dir.resolve("pki"));
+        TlsFixture tls = TlsFixture.make(dir.resolve("pki"));
         Recording recording = startRecording();
         String goodPeer;
         String badPeer;

@@ -235,7 +235,7 @@ class LiveViewAndStatsTest {
 
     @Test
     void tlsHandshakesAndFailuresAreCountedAndBytesAreThePlainText(@TempDir Path dir) throws Exception {
-        TestTls tls = TestTls.make(dir);
+        TlsFixture tls = TlsFixture.make(dir);
         Server server = start(Server.<Void, String>builder(connection -> null, handler()).tls(tls.server()));
         try (SSLSocket secure = tls.connect(server)) {
             byte[] request = "x".repeat(10_000).getBytes(StandardCharsets.US_ASCII);

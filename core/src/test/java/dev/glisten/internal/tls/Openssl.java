@@ -23,6 +23,12 @@ public final class Openssl {
 
     private Openssl() { }
 
+    /** The path of the {@code openssl} command, for tests that run it as a live peer. */
+    public static String binary() {
+        assumeInstalled();
+        return BINARY;
+    }
+
     public static void assumeInstalled() {
         assumeTrue(BINARY != null, "openssl is not installed");
     }

@@ -68,6 +68,7 @@ public final class TestPki {
     }
 
     private final Path dir;
+    private final String caName;
     private final Map<KeyKind, Path> keys = new EnumMap<>(KeyKind.class);
     private final Map<KeyKind, Path> chains = new EnumMap<>(KeyKind.class);
     private Path config;
@@ -77,8 +78,23 @@ public final class TestPki {
     private int serial = 1000;
 
     public TestPki(Path dir) {
+        this(dir, "glisten test");
+    }
+
+    /**
+     * A PKI whose CAs are called {@code caName + " root CA"} and {@code caName + " intermediate CA"}:
+     * a second PKI with another name is a CA the first one's clients and servers do not trust, and
+     * whose names do not collide with the first one's.
+     */
+    public TestPki(Path dir, String caName) {
         Openssl.assumeInstalled();
         this.dir = dir;
+        this.caName = caName;
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public Path dir() {
@@ -116,6 +132,37 @@ public final class TestPki {
         return new Path[] {file, concat("chain-" + name + ".pem", leaf, intermediateCertificate())};
     }
 
+    /** A new key of {@code kind} (not the cached one), in {@code name-<kind>.pem}. */
+    public Path newKey(KeyKind kind, String name) {
+        return make(kind, name + "-" + kind.fileName());
+    }
+
+    /**
+     * A chain file (leaf, then the intermediate) for {@code key}, with subject {@code CN=name} and
+     * the subject alternative names {@code dnsNames} (not 127.0.0.1 or localhost), for a server
+     * that answers for those names (SNI).
+     *
+     * @param password the key's password, or {@code null}
+     */
+    public Path chainFor(Path key, String password, String name, String... dnsNames) {
+        ensureCas();
+        StringBuilder names = new StringBuilder();
+        for (String dns : dnsNames) {
+            names.append(names.isEmpty() ? "" : ", ").append("DNS:").append(dns);
+        }
+        Path extensions = write("ext-" + name + ".cnf", """
+                [ named ]
+                basicConstraints = critical, CA:FALSE
+                keyUsage = critical, digitalSignature
+                extendedKeyUsage = serverAuth, clientAuth
+                subjectAltName = %s
+                subjectKeyIdentifier = hash
+                authorityKeyIdentifier = keyid
+                """.formatted(names));
+        Path leaf = sign(key, password, name, extensions, "named");
+        return concat("chain-" + name + ".pem", leaf, intermediateCertificate);
+    }
+
     private Path make(KeyKind kind, String fileName) {
         for (List<String> command : kind.commands) {
             openssl(command.stream().map(arg -> arg.replace("%s", fileName)).toArray(String[]::new));
@@ -130,6 +177,11 @@ public final class TestPki {
      */
     public Path issue(Path key, String password, String name) {
         ensureCas();
+        return sign(key, password, name, config, "leaf");
+    }
+
+    /** Has the intermediate CA sign a certificate for {@code key} with the extensions of {@code section}. */
+    private Path sign(Path key, String password, String name, Path extensions, String section) {
         List<String> request = new ArrayList<>(List.of("req", "-new", "-key", key.toString(), "-subj", "/CN=" + name,
                 "-config", config.toString(), "-out", name + ".csr"));
         if (password != null) {
@@ -138,7 +190,7 @@ public final class TestPki {
         openssl(request.toArray(String[]::new));
         openssl("x509", "-req", "-in", name + ".csr", "-CA", intermediateCertificate.toString(),
                 "-CAkey", intermediateKey.toString(), "-set_serial", Integer.toString(serial++), "-days", "2", "-sha256",
-                "-extfile", config.toString(), "-extensions", "leaf", "-out", name + ".pem");
+                "-extfile", extensions.toString(), "-extensions", section, "-out", name + ".pem");
         return dir.resolve(name + ".pem");
     }
 
@@ -184,7 +236,7 @@ public final class TestPki {
                 distinguished_name = dn
                 prompt = no
                 [ dn ]
-                CN = glisten test
+                CN = %s
                 [ ca ]
                 basicConstraints = critical, CA:TRUE
                 keyUsage = critical, keyCertSign, cRLSign
@@ -197,12 +249,12 @@ public final class TestPki {
                 subjectAltName = IP:127.0.0.1, DNS:localhost
                 subjectKeyIdentifier = hash
                 authorityKeyIdentifier = keyid
-                """);
+                """.formatted(caName));
         openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "root-key.pem");
-        openssl("req", "-x509", "-new", "-key", "root-key.pem", "-subj", "/CN=glisten test root CA", "-days", "2",
+        openssl("req", "-x509", "-new", "-key", "root-key.pem", "-subj", "/CN=" + caName + " root CA", "-days", "2",
                 "-sha256", "-config", config.toString(), "-extensions", "ca", "-out", "root.pem");
         openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "intermediate-key.pem");
-        openssl("req", "-new", "-key", "intermediate-key.pem", "-subj", "/CN=glisten test intermediate CA",
+        openssl("req", "-new", "-key", "intermediate-key.pem", "-subj", "/CN=" + caName + " intermediate CA",
                 "-config", config.toString(), "-out", "intermediate.csr");
         openssl("x509", "-req", "-in", "intermediate.csr", "-CA", "root.pem", "-CAkey", "root-key.pem",
                 "-set_serial", "2", "-days", "2", "-sha256", "-extfile", config.toString(), "-extensions", "ca",
