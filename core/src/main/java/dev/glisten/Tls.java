@@ -378,7 +378,7 @@ public sealed interface Tls permits RealTls {
          *     not PEM, encrypted without a password, or a key that does not match its certificate
          */
         public Tls build() {
-            if (identity == null && sslContext == null) {
+            if (identity == null && sslContext == null && serverNameIdentities.isEmpty()) {
                 throw new IllegalArgumentException("tls: no certificate; give certificate(chainFile, keyFile), "
                         + "certificatePem, pkcs12 or sslContext");
             }

@@ -121,7 +121,7 @@ class StartTlsTest {
         assertThat(readLine(in)).isEqualTo("220 go ahead");
     }
 
-    // Fails intermittently until BUG 2 (below) is fixed: openssl sends the line right after its Finished.
+    // openssl sends the line right after its Finished, often in the same segment.
     @Test
     void opensslUpgradesWithStarttlsSmtpAndEchoes() throws Exception {
         BlockingQueue<NegotiatedTls> upgrades = new LinkedBlockingQueue<>();
@@ -143,7 +143,7 @@ class StartTlsTest {
         }
     }
 
-    // Fails intermittently until BUG 2 (below) is fixed: the first write may join the client's Finished.
+    // The first write may join the client's Finished in one segment.
     @Test
     void theJdkClientLayersTlsOverThePlainSocket() throws Exception {
         BlockingQueue<NegotiatedTls> upgrades = new LinkedBlockingQueue<>();
@@ -164,13 +164,8 @@ class StartTlsTest {
     }
 
     /*
-     * BUG 2 (reported): fails with a read timeout, every time. After a STARTTLS upgrade the
-     * connection's loop keeps the plain socket's "may have more" answer from before the handler
-     * ran (ConnectionProcess.serve: mayRead = from.mayHaveMore() is computed before deliver, and
-     * only `from` is refreshed after it), so it parks on the socket although TlsChannel.handshake
-     * kept the client's first record, which arrived with its Finished, in `carry`. The record
-     * waits until the client sends something else. The two tests above meet the same bug when the
-     * client's first record happens to arrive with its Finished (about half the runs here).
+     * After a STARTTLS upgrade the handshake may leave the client's first record buffered, which no
+     * socket readiness will announce: the loop must read it at once.
      */
     @Test
     void aRecordThatArrivesWithTheClientsFinishedIsDeliveredAtOnce() throws Exception {

@@ -124,12 +124,8 @@ class TlsBuilderTest {
     }
 
     /*
-     * BUG 6 (reported): fails. TLSv1.1 is a name the JDK knows, so build() accepts it, but the JDK's
-     * jdk.tls.disabledAlgorithms turns it off: a server built with protocols("TLSv1.1") refuses
-     * every client, a TLS 1.1 client included ("No appropriate protocol (protocol is disabled or
-     * cipher suites are inappropriate)").
-     * Tls.Builder.protocols says older versions are "off unless named here", and the house rule is
-     * to fail fast, at build time, naming the option.
+     * TLSv1.1 is a name the JDK knows but its jdk.tls.disabledAlgorithms turns off: a server built
+     * with it would refuse every client, so build() refuses it, naming the option.
      */
     @Test
     void aProtocolTheJdkHasDisabledIsRefusedAtBuildTime() {
@@ -153,10 +149,8 @@ class TlsBuilderTest {
     }
 
     /*
-     * BUG 7 (reported, minor): the last assertion fails. Certificates for server names without a
-     * default one are reported as "tls: no certificate", because build() checks for a default
-     * identity first; its own message for this case ("certificates for server names need a
-     * default certificate ...") can never be reached.
+     * Certificates for server names without a default one get the message about the default, not
+     * the generic "no certificate".
      */
     @Test
     void aBuilderWithoutOrWithContradictoryCertificatesSaysSo() throws Exception {

@@ -214,7 +214,7 @@ class TlsClientAuthTest {
         }
     }
 
-    // BUG 1 (reported): fails, openssl reads "unexpected eof" instead of the certificate_required alert.
+    // openssl must read the certificate_required alert, not an unexpected end of file.
     @Test
     void opensslWithoutACertificateIsToldWhy() throws Exception {
         try (Fixture fixture = new Fixture(Tls.ClientAuth.REQUIRED);

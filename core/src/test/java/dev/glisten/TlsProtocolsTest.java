@@ -63,7 +63,7 @@ class TlsProtocolsTest {
         }
     }
 
-    // BUG 1 (reported): fails, openssl reads "unexpected eof" where RFC 8446 section 6.2 wants the alert.
+    // RFC 8446 section 6.2: the refusal is an alert, not an unexpected end of file.
     @Test
     void anOldProtocolIsRefusedWithTheProtocolVersionAlert() throws Exception {
         try (Server server = TestTls.startEcho(tls().build());

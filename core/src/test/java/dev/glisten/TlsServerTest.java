@@ -312,11 +312,8 @@ class TlsServerTest {
     }
 
     /*
-     * BUG 3 (reported): fails, the packet carries 10,000 bytes. Message.Packet ("between one byte
-     * and the configured read buffer size") and Server.Builder.readBufferSize ("the most bytes one
-     * Message.Packet carries") promise a bound that TlsChannel.read does not keep: it ignores the
-     * ReadBuffers it is given and returns everything it decrypted into the JDK-sized application
-     * buffer, up to about 16 KiB.
+     * Message.Packet promises between one byte and the read buffer size; TLS decrypts whole records
+     * (up to 16 KiB), so the rest of a record waits for the next packet.
      */
     @Test
     void aTlsPacketCarriesAtMostTheReadBufferSize() throws Exception {

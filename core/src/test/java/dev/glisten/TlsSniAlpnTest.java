@@ -110,12 +110,8 @@ class TlsSniAlpnTest {
     }
 
     /*
-     * BUG 4 (reported): fails; the server resumes the session made for unknown.test (default
-     * certificate) for a client asking for a.test, which then gets the default certificate, and
-     * onInit sees sni=unknown.test. RealTls.parameters sets no SNIMatcher, and the JDK checks
-     * that a resumed session was made for the same name (ServerNameExtension, "MUST NOT accept
-     * the request to resume the session if the server_name extension contains a different
-     * name") only against the name a matcher accepted: without matchers both sides are null.
+     * RFC 6066 section 3: a server must not resume a session under another server name. The JDK
+     * checks this only for names an SNI matcher accepted, so the server installs one.
      */
     @ParameterizedTest(name = "over TLS {0}")
     @CsvSource({"1.2", "1.3"})
@@ -133,12 +129,8 @@ class TlsSniAlpnTest {
     }
 
     /*
-     * BUG 5 (reported): fails, the session is not resumed. A session whose certificate was chosen by
-     * server name is never resumed: the JDK restores a session ticket (SSLSessionImpl's ticket
-     * constructor, via X509Authentication.createPossession) before the handshake session exists,
-     * so ServerNameKeyManager.indexFor gets no handshake session, picks the default certificate,
-     * whose checksum does not match the ticket's, and the JDK invalidates the session: every
-     * reconnect under that name pays a full handshake.
+     * A session whose certificate was chosen by server name resumes: the engine (and its session
+     * cache) is picked from the ClientHello's name before the handshake starts.
      */
     @ParameterizedTest(name = "over TLS {0}")
     @CsvSource({"1.2", "1.3"})
@@ -188,11 +180,8 @@ class TlsSniAlpnTest {
     }
 
     /*
-     * BUG 1 (reported): fails, the client sees "Remote host terminated the handshake" (EOF), not
-     * the alert. When the server's engine fails a handshake it queues the fatal alert for the next
-     * wrap(), but TlsChannel.handshake rethrows without wrapping and sending it, and the plain
-     * socket is closed under it. Every refused handshake ends so: no protocol_version,
-     * certificate_required, handshake_failure alert ever reaches a client.
+     * RFC 7301 section 3.2: a server that supports none of the client's protocols answers with the
+     * fatal no_application_protocol alert; the failed handshake's alert reaches the client.
      */
     @Test
     void aClientThatOffersOnlyUnknownProtocolsIsRefusedWithTheAlert() throws Exception {
@@ -227,7 +216,7 @@ class TlsSniAlpnTest {
         }
     }
 
-    // BUG 1 (reported): fails, openssl reports "unexpected eof while reading" instead of the alert.
+    // openssl must read the alert, not an unexpected end of file.
     @Test
     void opensslOfferingOnlyUnknownProtocolsIsRefusedWithTheAlert() throws Exception {
         try (OpensslClient openssl = OpensslClient.connect(server, dir, "-alpn", "spdy/3",

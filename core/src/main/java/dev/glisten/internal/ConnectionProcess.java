@@ -212,8 +212,12 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                     if (!deliver(new Message.Packet<>(bytes))) {
                         return;
                     }
-                    // The handler may have upgraded the connection to TLS.
-                    from = channel;
+                    if (from != channel) {
+                        // The handler upgraded the connection to TLS: the handshake may have left
+                        // the client's first record buffered, which no watcher will announce.
+                        from = channel;
+                        mayRead = true;
+                    }
                     continue;
                 }
             }
@@ -450,9 +454,8 @@ final class ConnectionProcess<S, M> implements Connection<M> {
         writeLock.lock();
         try {
             InetSocketAddress peer = peerAddress() instanceof InetSocketAddress inet ? inet : null;
-            TlsChannel secured = new TlsChannel(socket,
-                    with.newServerEngine(peer == null ? null : peer.getHostString(), peer == null ? -1 : peer.getPort()),
-                    server.tlsBuffers(), config.sendTimeout());
+            TlsChannel secured = new TlsChannel(socket, with, peer == null ? null : peer.getHostString(),
+                    peer == null ? -1 : peer.getPort(), server.tlsBuffers(), config.sendTimeout());
             NegotiatedTls negotiated;
             TlsHandshakeEvent event = ServerEvents.handshakeStarted();
             try {

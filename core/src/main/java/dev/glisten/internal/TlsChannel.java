@@ -1,6 +1,7 @@
 package dev.glisten.internal;
 
 import dev.glisten.NegotiatedTls;
+import dev.glisten.internal.tls.ClientHellos;
 import dev.glisten.internal.tls.RealTls;
 import java.io.EOFException;
 import java.io.IOException;
@@ -8,6 +9,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLEngine;
@@ -28,22 +30,36 @@ final class TlsChannel implements PeerChannel {
     private static final ByteBuffer[] NOTHING = {ByteBuffer.allocate(0)};
 
     private final WatchedSocket socket;
-    private final SSLEngine engine;
+    private final RealTls tls;
+    private final String peerHost;
+    private final int peerPort;
     private final TlsBuffers buffers;
     private final Duration sendTimeout;
     // Wraps and the writes of their records must not interleave between threads.
     private final ReentrantLock wrapLock = new ReentrantLock();
 
+    // Made by the handshake once it knows which server name the client asks for; null before.
+    private volatile SSLEngine engine;
     // Confined to the owner.
     private byte[] carry = new byte[0];
     private int carryLength;
     private boolean mayHaveMore;
     private boolean peerClosed;
+    // Decrypted bytes beyond the read buffer size, delivered by the next reads.
+    private byte[] decrypted;
+    private int decryptedOffset;
+    private int decryptedLength;
 
-    /** @param sendTimeout bounds the replies the peer's own handshake messages call for */
-    TlsChannel(WatchedSocket socket, SSLEngine engine, TlsBuffers buffers, Duration sendTimeout) {
+    /**
+     * @param peerHost and {@code peerPort}: hints for the JDK's session cache
+     * @param sendTimeout bounds the replies the peer's own handshake messages call for
+     */
+    TlsChannel(WatchedSocket socket, RealTls tls, String peerHost, int peerPort, TlsBuffers buffers,
+            Duration sendTimeout) {
         this.socket = socket;
-        this.engine = engine;
+        this.tls = tls;
+        this.peerHost = peerHost;
+        this.peerPort = peerPort;
         this.buffers = buffers;
         this.sendTimeout = sendTimeout;
     }
@@ -62,6 +78,12 @@ final class TlsChannel implements PeerChannel {
         ByteBuffer app = buffers.app().take();
         try {
             net.flip(); // empty, in reading mode
+            // The ClientHello first: the name it asks for picks the engine (and so the certificate
+            // and the session cache) before the engine reads a byte.
+            while (!ClientHellos.firstRecordArrived(net) && net.remaining() < net.capacity()) {
+                net = receiveMore(net, deadline, timeout, abandon);
+            }
+            engine = tls.newServerEngine(ClientHellos.serverName(net), peerHost, peerPort);
             engine.beginHandshake();
             HandshakeStatus status = engine.getHandshakeStatus();
             while (status != HandshakeStatus.FINISHED && status != HandshakeStatus.NOT_HANDSHAKING) {
@@ -130,7 +152,11 @@ final class TlsChannel implements PeerChannel {
     }
 
     @Override
-    public byte[] read(ReadBuffers unused) throws IOException {
+    public byte[] read(ReadBuffers readBuffers) throws IOException {
+        int most = readBuffers.size();
+        if (decryptedLength > 0) {
+            return takeDecrypted(most);
+        }
         if (peerClosed) {
             return END_OF_STREAM;
         }
@@ -173,8 +199,18 @@ final class TlsChannel implements PeerChannel {
             keep(net);
             mayHaveMore = filled || appFull || peerClosed;
             if (app.position() > 0) {
-                byte[] bytes = new byte[app.position()];
-                app.flip().get(bytes);
+                app.flip();
+                byte[] bytes = new byte[Math.min(most, app.remaining())];
+                app.get(bytes);
+                if (app.hasRemaining()) {
+                    // A packet carries at most the read buffer size, as with plain TCP; the rest of
+                    // what one read decrypted waits for the next call.
+                    decrypted = new byte[app.remaining()];
+                    app.get(decrypted);
+                    decryptedOffset = 0;
+                    decryptedLength = decrypted.length;
+                    mayHaveMore = true;
+                }
                 return bytes;
             }
             if (peerClosed || read < 0) {
@@ -190,6 +226,18 @@ final class TlsChannel implements PeerChannel {
             buffers.net().give(net);
             buffers.app().give(app);
         }
+    }
+
+    private byte[] takeDecrypted(int most) {
+        int length = Math.min(most, decryptedLength);
+        byte[] bytes = Arrays.copyOfRange(decrypted, decryptedOffset, decryptedOffset + length);
+        decryptedOffset += length;
+        decryptedLength -= length;
+        if (decryptedLength == 0) {
+            decrypted = null;
+        }
+        mayHaveMore = decryptedLength > 0 || mayHaveMore;
+        return bytes;
     }
 
     /** After the handshake the peer may still start one (TLS 1.3 KeyUpdate, 1.2 renegotiation). */
@@ -298,7 +346,7 @@ final class TlsChannel implements PeerChannel {
 
     /** A larger buffer with the same contents, for a peer that sends records larger than usual. */
     private ByteBuffer grow(ByteBuffer buffer) {
-        ByteBuffer larger = ByteBuffer.allocateDirect(Math.max(buffer.capacity() * 2, engine.getSession().getPacketBufferSize()));
+        ByteBuffer larger = ByteBuffer.allocateDirect(Math.max(buffer.capacity() * 2, buffers.net().size()));
         buffer.flip();
         larger.put(buffer);
         return larger;
@@ -310,7 +358,8 @@ final class TlsChannel implements PeerChannel {
      */
     @Override
     public void close() {
-        if (wrapLock.tryLock()) {
+        SSLEngine engine = this.engine;
+        if (engine != null && wrapLock.tryLock()) {
             ByteBuffer net = buffers.net().take();
             try {
                 engine.closeOutbound();

@@ -7,15 +7,20 @@ import java.nio.file.Path;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.security.Security;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import javax.net.ssl.KeyManager;
+import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
@@ -34,12 +39,16 @@ public final class RealTls implements Tls {
 
     private final TlsSettings settings;
     private final SSLContext context;
+    /** A context per server name with its own certificate, so each name has its own sessions. */
+    private final Map<String, SSLContext> contextsByName;
     private final String[] protocols;
     private final String[] cipherSuites;
 
-    private RealTls(TlsSettings settings, SSLContext context, String[] protocols, String[] cipherSuites) {
+    private RealTls(TlsSettings settings, SSLContext context, Map<String, SSLContext> contextsByName,
+            String[] protocols, String[] cipherSuites) {
         this.settings = settings;
         this.context = context;
+        this.contextsByName = contextsByName;
         this.protocols = protocols;
         this.cipherSuites = cipherSuites;
     }
@@ -51,6 +60,7 @@ public final class RealTls implements Tls {
      */
     public static RealTls load(TlsSettings settings) {
         SSLContext context = settings.sslContext();
+        Map<String, SSLContext> contextsByName = new HashMap<>();
         if (context == null) {
             KeyMaterial defaultIdentity = settings.identity().load();
             Map<String, KeyMaterial> byName = new LinkedHashMap<>();
@@ -59,13 +69,19 @@ public final class RealTls implements Tls {
             }
             TrustManager[] trust = settings.trust() == null ? null
                     : TrustAnchors.trustManagers(settings.trust().load());
+            // The default context can serve every name (its key manager chooses by SNI): the
+            // low-level API's sockets use it, and so does a ClientHello that cannot be read early.
             context = SslContexts.create(new KeyManager[] {new ServerNameKeyManager(defaultIdentity, byName)}, trust);
+            for (Map.Entry<String, KeyMaterial> named : byName.entrySet()) {
+                contextsByName.put(named.getKey(), SslContexts.create(named.getValue().keyManagers(), trust));
+            }
         }
         SSLParameters supported = context.getSupportedSSLParameters();
         String[] protocols = known("protocols", settings.protocols(), supported.getProtocols());
+        refuseDisabled(protocols);
         String[] suites = settings.cipherSuites() == null ? context.getDefaultSSLParameters().getCipherSuites()
                 : known("cipherSuites", settings.cipherSuites(), supported.getCipherSuites());
-        return new RealTls(settings, context, protocols, suites);
+        return new RealTls(settings, context, Map.copyOf(contextsByName), protocols, suites);
     }
 
     private static String[] known(String option, List<String> names, String[] supported) {
@@ -77,6 +93,28 @@ public final class RealTls implements Tls {
             }
         }
         return names.toArray(String[]::new);
+    }
+
+    /**
+     * A protocol the JDK knows but its security policy turns off (TLS 1.0 and 1.1 since JDK 16)
+     * would make a server that refuses every client: refuse it here instead.
+     */
+    private static void refuseDisabled(String[] protocols) {
+        String policy = Security.getProperty("jdk.tls.disabledAlgorithms");
+        if (policy == null) {
+            return;
+        }
+        Set<String> disabled = new HashSet<>();
+        for (String entry : policy.split(",")) {
+            disabled.add(entry.trim().toLowerCase(Locale.ROOT));
+        }
+        for (String protocol : protocols) {
+            if (disabled.contains(protocol.toLowerCase(Locale.ROOT))) {
+                throw new TlsConfigException("tls protocols: \"" + protocol + "\" is disabled in this JDK by the "
+                        + "security property jdk.tls.disabledAlgorithms (conf/security/java.security), so no client "
+                        + "could connect. Use TLSv1.3 and TLSv1.2, or remove it from that property if you must");
+            }
+        }
     }
 
     @Override
@@ -109,12 +147,30 @@ public final class RealTls implements Tls {
         return settings.reloadInterval();
     }
 
-    /** A server-side engine with this configuration's parameters, for one connection. */
-    public SSLEngine newServerEngine(String peerHost, int peerPort) {
-        SSLEngine engine = context.createSSLEngine(peerHost, peerPort);
+    /**
+     * A server-side engine with this configuration's parameters, for one connection.
+     *
+     * @param serverName the name its ClientHello asks for ({@link ClientHellos#serverName}), or
+     *     {@code null}: picks the context of that name's certificate
+     */
+    public SSLEngine newServerEngine(String serverName, String peerHost, int peerPort) {
+        SSLEngine engine = contextFor(serverName).createSSLEngine(peerHost, peerPort);
         engine.setUseClientMode(false);
         engine.setSSLParameters(parameters(engine.getSSLParameters()));
         return engine;
+    }
+
+    private SSLContext contextFor(String serverName) {
+        if (serverName == null || contextsByName.isEmpty()) {
+            return context;
+        }
+        SSLContext exact = contextsByName.get(serverName);
+        if (exact != null) {
+            return exact;
+        }
+        int dot = serverName.indexOf('.');
+        SSLContext wildcard = dot > 0 ? contextsByName.get("*" + serverName.substring(dot)) : null;
+        return wildcard != null ? wildcard : context;
     }
 
     /**
@@ -141,6 +197,10 @@ public final class RealTls implements Tls {
         }
         // The server's order wins, so its configuration decides, not whichever client connects.
         parameters.setUseCipherSuitesOrder(true);
+        // Accepting every host name changes nothing about which names are served (the key manager
+        // picks the certificate), but it makes the JDK record the name in the session, and then it
+        // refuses to resume a session under another name, as RFC 6066 section 3 requires.
+        parameters.setSNIMatchers(List.of(SNIHostName.createSNIMatcher(".*")));
         return parameters;
     }
 
