@@ -62,7 +62,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             CloseReason.SendFailed.class, CloseReason.SendTimedOut.class, CloseReason.TlsHandshakeFailed.class,
             CloseReason.IdleTimedOut.class, CloseReason.LifetimeEnded.class, Message.ShuttingDown.class,
             Message.Packet.class, Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class,
-            Descriptors.class, PeerChannel.class, WatchedSocket.class, TlsChannel.class, DirectBuffers.class);
+            Descriptors.class, PeerChannel.class, WatchedSocket.class, TlsChannel.class, ReadBuffers.class);
 
     // Reading the field initializes ServerEvents, which loads the event classes.
     private static final List<Class<?>> PRELOADED_EVENTS = ServerEvents.EVENTS;
@@ -171,7 +171,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             finish(new CloseReason.InitFailed(e));
             return;
         }
-        DirectBuffers buffers = server.readBuffers();
+        ReadBuffers buffers = server.readBuffers();
         boolean mayRead = true;
         PeerChannel from = channel;
         boolean timed = idleTimeoutNanos != 0 || lifetimeDeadline != 0;

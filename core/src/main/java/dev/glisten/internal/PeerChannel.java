@@ -19,7 +19,7 @@ interface PeerChannel {
      *
      * @return the bytes, {@code null} if there were none, {@link #END_OF_STREAM} at the end
      */
-    byte[] read(DirectBuffers buffers) throws IOException;
+    byte[] read(ReadBuffers buffers) throws IOException;
 
     /**
      * Owner only: whether the last {@link #read} may have left bytes behind (it filled its buffer,

@@ -35,8 +35,6 @@ public final class RealServer<S, M> implements Server {
     private static final System.Logger LOG = System.getLogger("dev.glisten");
     private static final Duration ACCEPTOR_JOIN_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration AFTER_INTERRUPT_TIMEOUT = Duration.ofSeconds(1);
-    /** Sends from heap buffers go to the kernel in pieces of at most this many bytes. */
-    private static final int WRITE_BUFFER_SIZE = 64 * 1024;
 
     private final ServerConfig<S, M> config;
     private final InetSocketAddress address;
@@ -44,8 +42,7 @@ public final class RealServer<S, M> implements Server {
     private final Set<ConnectionProcess<S, M>> connections = ConcurrentHashMap.newKeySet();
     private final List<SocketWatcher> watchers = new ArrayList<>();
     private final List<Thread> watcherThreads = new ArrayList<>();
-    private final DirectBuffers readBuffers;
-    private final DirectBuffers writeBuffers;
+    private final ReadBuffers readBuffers;
     private final AtomicInteger nextWatcher = new AtomicInteger();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
@@ -74,8 +71,7 @@ public final class RealServer<S, M> implements Server {
         this.addressLimit = new AddressLimit(config.maxConnectionsPerAddress());
         // One watcher per processor, like an event loop per core; the carriers run the connections.
         int processors = Math.max(1, Runtime.getRuntime().availableProcessors());
-        this.readBuffers = new DirectBuffers(config.readBufferSize(), 2 * processors);
-        this.writeBuffers = new DirectBuffers(WRITE_BUFFER_SIZE, 2 * processors);
+        this.readBuffers = new ReadBuffers(config.readBufferSize(), 2 * processors);
         try {
             for (int i = 0; i < processors; i++) {
                 watchers.add(new SocketWatcher());
@@ -154,7 +150,7 @@ public final class RealServer<S, M> implements Server {
         SocketWatcher watcher = watchers.get(Math.floorMod(nextWatcher.getAndIncrement(), watchers.size()));
         ConnectionProcess<S, M> process;
         try {
-            process = new ConnectionProcess<>(this, new WatchedSocket(channel, watcher, writeBuffers));
+            process = new ConnectionProcess<>(this, new WatchedSocket(channel, watcher));
         } catch (IOException e) {
             // Reset before its addresses could be read: an accept error, as if accept(2) had failed.
             Descriptors.release(channel);
@@ -214,7 +210,7 @@ public final class RealServer<S, M> implements Server {
         return config;
     }
 
-    DirectBuffers readBuffers() {
+    ReadBuffers readBuffers() {
         return readBuffers;
     }
 

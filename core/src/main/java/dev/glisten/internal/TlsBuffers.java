@@ -11,15 +11,15 @@ import javax.net.ssl.SSLEngine;
  * {@link javax.net.ssl.SSLSession#getApplicationBufferSize()}); a connection that meets a larger
  * record grows its own buffer for that call.
  */
-record TlsBuffers(DirectBuffers net, DirectBuffers app) {
+record TlsBuffers(ReadBuffers net, ReadBuffers app) {
 
     /** Buffers sized for the JDK's TLS, with {@code slots} kept for reuse of each kind. */
     static TlsBuffers sized(int slots) {
         try {
             SSLEngine engine = SSLContext.getDefault().createSSLEngine();
             var session = engine.getSession();
-            return new TlsBuffers(new DirectBuffers(session.getPacketBufferSize(), slots),
-                    new DirectBuffers(session.getApplicationBufferSize(), slots));
+            return new TlsBuffers(new ReadBuffers(session.getPacketBufferSize(), slots),
+                    new ReadBuffers(session.getApplicationBufferSize(), slots));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("this JDK has no TLS", e);
         }

@@ -152,7 +152,7 @@ final class TlsChannel implements PeerChannel {
     }
 
     @Override
-    public byte[] read(DirectBuffers readBuffers) throws IOException {
+    public byte[] read(ReadBuffers readBuffers) throws IOException {
         int most = readBuffers.size();
         if (decryptedLength > 0) {
             return takeDecrypted(most);

@@ -45,7 +45,6 @@ final class WatchedSocket implements PeerChannel {
 
     private final SocketChannel channel;
     private final SocketWatcher watcher;
-    private final DirectBuffers writeBuffers;
     private final SocketAddress localAddress;
     private final SocketAddress peerAddress;
     private volatile SelectionKey key;
@@ -56,11 +55,9 @@ final class WatchedSocket implements PeerChannel {
     // Confined to the owner.
     private boolean lastReadFilled;
 
-    /** @param writeBuffers where bytes sent from heap buffers are copied for the kernel */
-    WatchedSocket(SocketChannel channel, SocketWatcher watcher, DirectBuffers writeBuffers) throws IOException {
+    WatchedSocket(SocketChannel channel, SocketWatcher watcher) throws IOException {
         this.channel = channel;
         this.watcher = watcher;
-        this.writeBuffers = writeBuffers;
         this.localAddress = channel.getLocalAddress();
         this.peerAddress = channel.getRemoteAddress();
     }
@@ -74,7 +71,7 @@ final class WatchedSocket implements PeerChannel {
     }
 
     @Override
-    public byte[] read(DirectBuffers buffers) throws IOException {
+    public byte[] read(ReadBuffers buffers) throws IOException {
         ByteBuffer buffer = buffers.take();
         try {
             int read = channel.read(buffer);
@@ -149,9 +146,6 @@ final class WatchedSocket implements PeerChannel {
 
     @Override
     public boolean write(ByteBuffer single, ByteBuffer[] gathered, long deadline) throws IOException {
-        if (gathered == null ? !single.isDirect() : !allDirect(gathered)) {
-            return writeCopied(gathered == null ? new ByteBuffer[] {single} : gathered, deadline);
-        }
         for (;;) {
             if (gathered == null) {
                 channel.write(single);
@@ -168,63 +162,6 @@ final class WatchedSocket implements PeerChannel {
                 return false;
             }
         }
-    }
-
-    /**
-     * Writes heap buffers through a borrowed direct one: as many bytes as it holds per write(2),
-     * the sources advanced by what the kernel took. Only the part the kernel did not take is copied
-     * again, after waiting for room.
-     */
-    private boolean writeCopied(ByteBuffer[] sources, long deadline) throws IOException {
-        ByteBuffer direct = writeBuffers.take();
-        try {
-            for (;;) {
-                direct.clear();
-                for (ByteBuffer source : sources) {
-                    if (!direct.hasRemaining()) {
-                        break;
-                    }
-                    if (source.hasRemaining()) {
-                        ByteBuffer part = source.duplicate();
-                        if (part.remaining() > direct.remaining()) {
-                            part.limit(part.position() + direct.remaining());
-                        }
-                        direct.put(part);
-                    }
-                }
-                direct.flip();
-                if (!direct.hasRemaining()) {
-                    return true;
-                }
-                int written = channel.write(direct);
-                advance(sources, written);
-                if (direct.hasRemaining() && !awaitWritable(deadline)) {
-                    return false;
-                }
-            }
-        } finally {
-            writeBuffers.give(direct);
-        }
-    }
-
-    private static void advance(ByteBuffer[] sources, int written) {
-        for (ByteBuffer source : sources) {
-            int step = Math.min(written, source.remaining());
-            source.position(source.position() + step);
-            written -= step;
-            if (written == 0) {
-                return;
-            }
-        }
-    }
-
-    private static boolean allDirect(ByteBuffer[] buffers) {
-        for (ByteBuffer buffer : buffers) {
-            if (!buffer.isDirect()) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private boolean awaitWritable(long deadline) throws IOException {

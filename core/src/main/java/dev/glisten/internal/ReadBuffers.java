@@ -4,21 +4,17 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * Direct buffers lent for one system call at a time: a connection takes one, reads into it (or
- * copies bytes to send into it), and gives it back before it runs its handler or waits, so there
- * are about as many in use as threads running at once, not one per connection.
- *
- * <p>Why not let the JDK copy heap buffers itself: {@code SocketChannel.write} of a heap buffer
- * copies it into a temporary direct buffer cached per thread, and with a virtual thread per
- * connection that is a buffer per connection, as large as its largest send, kept as long as the
- * connection: native memory that grows with the connections, and cache misses on every send.
+ * Direct buffers lent for one non-blocking read at a time. A connection takes one, reads, copies
+ * the bytes out and gives it back before running its handler, so there are about as many in use as
+ * threads running at once, not one per connection; and the kernel reads straight into native
+ * memory instead of through the JDK's per-thread temporary buffer.
  */
-final class DirectBuffers {
+final class ReadBuffers {
 
     private final int size;
     private final AtomicReferenceArray<ByteBuffer> free;
 
-    DirectBuffers(int size, int slots) {
+    ReadBuffers(int size, int slots) {
         this.size = size;
         this.free = new AtomicReferenceArray<>(slots);
     }
