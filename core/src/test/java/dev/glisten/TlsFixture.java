@@ -1,14 +1,10 @@
 package dev.glisten;
 
 import dev.glisten.internal.tls.TestPki;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A server certificate made by {@link TestPki} (skipping the test where openssl is missing) and a
@@ -24,15 +20,7 @@ record TlsFixture(Tls server, SSLContext client) {
         Tls server = Tls.builder()
                 .certificate(pki.chain(TestPki.KeyKind.EC_P384_SEC1), pki.key(TestPki.KeyKind.EC_P384_SEC1))
                 .build();
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        try (InputStream in = Files.newInputStream(pki.rootCertificate())) {
-            trust.setCertificateEntry("root", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        TrustManagerFactory trustManagers = TrustManagerFactory.getInstance("PKIX");
-        trustManagers.init(trust);
-        SSLContext client = SSLContext.getInstance("TLS");
-        client.init(null, trustManagers.getTrustManagers(), null);
+        SSLContext client = TestTls.clientTrusting(pki.rootCertificate());
         return new TlsFixture(server, client);
     }
 

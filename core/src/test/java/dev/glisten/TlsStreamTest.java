@@ -9,17 +9,13 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,15 +38,7 @@ class TlsStreamTest {
         pki = new TestPki(dir);
         tls = Tls.builder().certificate(pki.chain(TestPki.KeyKind.EC_P384_SEC1), pki.key(TestPki.KeyKind.EC_P384_SEC1))
                 .protocols("TLSv1.3", "TLSv1.2").build();
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        try (InputStream in = Files.newInputStream(pki.rootCertificate())) {
-            trust.setCertificateEntry("root", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        TrustManagerFactory trustManagers = TrustManagerFactory.getInstance("PKIX");
-        trustManagers.init(trust);
-        client = SSLContext.getInstance("TLS");
-        client.init(null, trustManagers.getTrustManagers(), null);
+        client = TestTls.clientTrusting(pki.rootCertificate());
     }
 
     private static SSLSocket connect(Server server, String... protocols) throws Exception {
