@@ -56,7 +56,7 @@ public interface Connection<M> {
      * @param file the file to send, opened for reading and closed before this returns
      * @return the number of bytes sent: the file's size when it was opened
      * @throws java.nio.file.NoSuchFileException if there is no such file, or another
-     *     {@code IOException} if it cannot be opened: the connection stays open
+     *     {@code IOException} if it cannot be opened or is a directory: the connection stays open
      * @throws IOException if the connection is closed, or the write fails or stalls (the
      *     connection is then closed)
      */
@@ -73,7 +73,7 @@ public interface Connection<M> {
      * @throws IllegalArgumentException naming {@code offset} or {@code length} if it is negative or
      *     beyond the end of the file; nothing is sent
      * @throws java.nio.file.NoSuchFileException if there is no such file, or another
-     *     {@code IOException} if it cannot be opened: the connection stays open
+     *     {@code IOException} if it cannot be opened or is a directory: the connection stays open
      * @throws IOException if the connection is closed, or the write fails or stalls (the
      *     connection is then closed)
      */
@@ -95,12 +95,13 @@ public interface Connection<M> {
      * whole file and never land in its middle. The channel's own position is neither used nor moved,
      * so one channel can serve several connections at once; closing it is the caller's business.
      *
-     * <p>Problems of the file that show before a byte is sent (a range beyond its end, a channel
+     * <p>Problems found before the transfer starts (a range beyond the end of the file, a channel
      * closed or not open for reading) throw and leave the connection open, ready for another reply.
-     * Once bytes have gone out, the peer has part of the range, so any failure, the file's own
-     * (such as a file truncated meanwhile: {@link java.io.EOFException}) included, closes the
-     * connection ({@link CloseReason.SendFailed}) and throws. Bytes are counted in
-     * {@link ServerStats#bytesSent()} as they go.
+     * Once it has started the peer may have part of the range, so any failure, the file's own
+     * included (a read error, or a file truncated meanwhile: {@link java.io.EOFException}), closes
+     * the connection ({@link CloseReason.SendFailed}) and throws. Bytes are counted in
+     * {@link ServerStats#bytesSent()} as they go. An interrupt of the sending thread closes
+     * {@code file}, as it does any {@link java.nio.channels.InterruptibleChannel}.
      *
      * @param file the file to send, open for reading
      * @param offset where to start, from 0 to the file's size

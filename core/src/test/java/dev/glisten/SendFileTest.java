@@ -12,6 +12,7 @@ import java.net.SocketTimeoutException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -179,6 +180,8 @@ class SendFileTest {
                         // The loop may answer otherwise, as an HTTP server answers 404.
                     }
                     assertThatThrownBy(() -> connection.sendFile(missing, 0, 0)).isInstanceOf(NoSuchFileException.class);
+                    assertThatThrownBy(() -> connection.sendFile(dir)).isInstanceOf(FileSystemException.class)
+                            .hasMessageContaining("is a directory");
                     writeOnly.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}), 0);
                     assertThatThrownBy(() -> connection.sendFile(writeOnly, 0, 3))
                             .isInstanceOf(NonReadableChannelException.class);

@@ -20,6 +20,8 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -436,8 +438,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
     @Override
     public long sendFile(Path file) throws IOException {
-        Objects.requireNonNull(file, "file");
-        try (FileChannel opened = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel opened = openFile(file)) {
             return sendFile(opened, 0, opened.size());
         }
     }
@@ -445,11 +446,21 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     @Override
     public long sendFile(Path file, long offset, long length) throws IOException {
         Objects.requireNonNull(file, "file");
-        // The arguments are checked before the file is opened, then against its size.
+        // A negative argument is the caller's bug whether or not the file exists: say so first.
         checkRange(offset, length, Long.MAX_VALUE);
-        try (FileChannel opened = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel opened = openFile(file)) {
             return sendFile(opened, offset, length);
         }
+    }
+
+    private static FileChannel openFile(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        // Linux opens a directory for reading, and only sendfile(2) would fail, with the connection
+        // already committed to the transfer.
+        if (Files.isDirectory(file)) {
+            throw new FileSystemException(file.toString(), null, "is a directory, not a file to send");
+        }
+        return FileChannel.open(file, StandardOpenOption.READ);
     }
 
     @Override
