@@ -3,6 +3,8 @@ package dev.glisten;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -10,7 +12,9 @@ import java.util.Optional;
  * addresses, reach the thread-safe {@link ConnectionHandle}, close.
  *
  * <p>Sends block until the bytes are handed to the kernel, and never longer than the server's send
- * timeout: when it expires the connection is closed with {@link CloseReason.SendTimedOut}. A send
+ * timeout: when it expires the connection is closed with {@link CloseReason.SendTimedOut} (a
+ * {@linkplain #sendFile(FileChannel, long, long) file} has the timeout for each stall rather than
+ * for the whole file). A send
  * that fails closes the connection ({@link CloseReason.SendFailed}) and throws; the loop may let the
  * exception propagate. Sends are safe from any thread, and concurrent sends never interleave their
  * bytes; but the usual way for another thread to make a connection send something is to
@@ -45,6 +49,71 @@ public interface Connection<M> {
      * @throws IOException if the connection is closed or the write fails or times out
      */
     void send(ByteBuffer... buffers) throws IOException;
+
+    /**
+     * Sends the whole of {@code file}; see {@link #sendFile(FileChannel, long, long)}.
+     *
+     * @param file the file to send, opened for reading and closed before this returns
+     * @return the number of bytes sent: the file's size when it was opened
+     * @throws java.nio.file.NoSuchFileException if there is no such file, or another
+     *     {@code IOException} if it cannot be opened or is a directory: the connection stays open
+     * @throws IOException if the connection is closed, or the write fails or stalls (the
+     *     connection is then closed)
+     */
+    long sendFile(Path file) throws IOException;
+
+    /**
+     * Sends {@code length} bytes of {@code file} from {@code offset}; see
+     * {@link #sendFile(FileChannel, long, long)}.
+     *
+     * @param file the file to send, opened for reading and closed before this returns
+     * @param offset where to start, from 0 to the file's size
+     * @param length how many bytes to send, from 0 to the file's size minus {@code offset}
+     * @return {@code length}
+     * @throws IllegalArgumentException naming {@code offset} or {@code length} if it is negative or
+     *     beyond the end of the file; nothing is sent
+     * @throws java.nio.file.NoSuchFileException if there is no such file, or another
+     *     {@code IOException} if it cannot be opened or is a directory: the connection stays open
+     * @throws IOException if the connection is closed, or the write fails or stalls (the
+     *     connection is then closed)
+     */
+    long sendFile(Path file, long offset, long length) throws IOException;
+
+    /**
+     * Sends {@code length} bytes of {@code file} from {@code offset}, without reading the file into
+     * the heap. Over plain TCP the kernel copies from the page cache to the socket
+     * ({@link FileChannel#transferTo}, which is {@code sendfile(2)} on Linux) and the bytes never
+     * enter the JVM. Over TLS they must be encrypted, so the file is read one TLS record's worth at a
+     * time into a pooled buffer, encrypted and sent before the next piece is read. Either way a
+     * transfer holds a few dozen kilobytes at most, however large the file.
+     *
+     * <p>Blocks until the last byte is handed to the kernel. The server's send timeout bounds each
+     * stall, not the whole transfer: a file of any size may take as long as the peer needs to read
+     * it, but when no byte (over TLS, no record) has gone out for the send timeout, the connection is
+     * closed ({@link CloseReason.SendTimedOut}) and this throws {@link java.net.SocketTimeoutException}.
+     * Like every send it holds the connection's write lock, so other threads' sends wait for the
+     * whole file and never land in its middle. The channel's own position is neither used nor moved,
+     * so one channel can serve several connections at once; closing it is the caller's business.
+     *
+     * <p>Problems found before the transfer starts (a range beyond the end of the file, a channel
+     * closed or not open for reading) throw and leave the connection open, ready for another reply.
+     * Once it has started the peer may have part of the range, so any failure, the file's own
+     * included (a read error, or a file truncated meanwhile: {@link java.io.EOFException}), closes
+     * the connection ({@link CloseReason.SendFailed}) and throws. Bytes are counted in
+     * {@link ServerStats#bytesSent()} as they go. An interrupt of the sending thread closes
+     * {@code file}, as it does any {@link java.nio.channels.InterruptibleChannel}.
+     *
+     * @param file the file to send, open for reading
+     * @param offset where to start, from 0 to the file's size
+     * @param length how many bytes to send, from 0 to the file's size minus {@code offset}
+     * @return {@code length}
+     * @throws IllegalArgumentException naming {@code offset} or {@code length} if it is negative or
+     *     beyond the end of the file; nothing is sent
+     * @throws java.nio.channels.NonReadableChannelException if {@code file} was not opened for reading
+     * @throws IOException if the file's size cannot be read (the connection stays open), or the
+     *     connection is closed, or the write fails or stalls (the connection is then closed)
+     */
+    long sendFile(FileChannel file, long offset, long length) throws IOException;
 
     /**
      * The handle through which any thread can send this connection {@link Message.User} messages.

@@ -19,6 +19,11 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -414,28 +419,109 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private void write(ByteBuffer single, ByteBuffer[] gathered) throws IOException {
         writeLock.lock();
         try {
-            CloseReason cause = closeCause;
-            if (cause != null || !open) {
-                throw new SocketException("the connection is closed (" + (cause == null ? "ended" : cause) + ")");
-            }
+            ensureOpen();
             boolean written;
             long length = gathered == null ? single.remaining() : remaining(gathered);
             try {
                 written = channel.write(single, gathered, System.nanoTime() + config.sendTimeout().toNanos());
             } catch (IOException e) {
-                closeWith(new CloseReason.SendFailed(e));
-                throw e;
+                throw sendFailed(e);
             }
             if (!written) {
-                LOG.log(Level.DEBUG, () -> "send to " + peerAddress() + " timed out after " + config.sendTimeout());
-                closeWith(new CloseReason.SendTimedOut(config.sendTimeout()));
-                throw new SocketTimeoutException("send did not complete within the send timeout of "
-                        + config.sendTimeout() + " (the peer is not reading); the connection is closed");
+                throw sendTimedOut("send did not complete within the send timeout of " + config.sendTimeout());
             }
-            BYTES_SENT.setOpaque(this, bytesSent + length);
+            countSent(length);
         } finally {
             writeLock.unlock();
         }
+    }
+
+    @Override
+    public long sendFile(Path file) throws IOException {
+        try (FileChannel opened = openFile(file)) {
+            return sendFile(opened, 0, opened.size());
+        }
+    }
+
+    @Override
+    public long sendFile(Path file, long offset, long length) throws IOException {
+        Objects.requireNonNull(file, "file");
+        // A negative argument is the caller's bug whether or not the file exists: say so first.
+        checkRange(offset, length, Long.MAX_VALUE);
+        try (FileChannel opened = openFile(file)) {
+            return sendFile(opened, offset, length);
+        }
+    }
+
+    private static FileChannel openFile(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        // Linux opens a directory for reading, and only sendfile(2) would fail, with the connection
+        // already committed to the transfer.
+        if (Files.isDirectory(file)) {
+            throw new FileSystemException(file.toString(), null, "is a directory, not a file to send");
+        }
+        return FileChannel.open(file, StandardOpenOption.READ);
+    }
+
+    @Override
+    public long sendFile(FileChannel file, long offset, long length) throws IOException {
+        Objects.requireNonNull(file, "file");
+        checkRange(offset, length, file.size());
+        writeLock.lock();
+        try {
+            ensureOpen();
+            boolean sent;
+            try {
+                sent = channel.transferFrom(file, offset, length, config.sendTimeout().toNanos(), this::countSent);
+            } catch (IOException e) {
+                // Some of the range may have gone out: the peer's stream is cut mid-file either way.
+                throw sendFailed(e);
+            }
+            if (!sent) {
+                throw sendTimedOut("sendFile made no progress for the send timeout of " + config.sendTimeout());
+            }
+            return length;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private static void checkRange(long offset, long length, long size) {
+        String within = size == Long.MAX_VALUE ? "" : " (the file has " + size + " bytes)";
+        if (offset < 0 || offset > size) {
+            throw new IllegalArgumentException("offset must be between 0 and the file's size" + within
+                    + ", got " + offset);
+        }
+        if (length < 0 || length > size - offset) {
+            throw new IllegalArgumentException("length must be between 0 and the bytes from offset " + offset
+                    + " to the end of the file" + within + ", got " + length);
+        }
+    }
+
+    /** Under writeLock: refuses a send on a connection that is closed or closing. */
+    private void ensureOpen() throws SocketException {
+        CloseReason cause = closeCause;
+        if (cause != null || !open) {
+            throw new SocketException("the connection is closed (" + (cause == null ? "ended" : cause) + ")");
+        }
+    }
+
+    /** Under writeLock: counts bytes the kernel took; one writer at a time, so a plain sum. */
+    private void countSent(long bytes) {
+        BYTES_SENT.setOpaque(this, bytesSent + bytes);
+    }
+
+    /** Closes the connection after a failed write, whose exception the caller throws. */
+    private IOException sendFailed(IOException e) {
+        closeWith(new CloseReason.SendFailed(e));
+        return e;
+    }
+
+    /** Closes the connection after a write ran out of time; returns what the caller throws. */
+    private SocketTimeoutException sendTimedOut(String what) {
+        LOG.log(Level.DEBUG, () -> "send to " + peerAddress() + " timed out after " + config.sendTimeout());
+        closeWith(new CloseReason.SendTimedOut(config.sendTimeout()));
+        return new SocketTimeoutException(what + " (the peer is not reading); the connection is closed");
     }
 
     private static long remaining(ByteBuffer[] buffers) {

@@ -2,7 +2,9 @@ package dev.glisten.internal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 
 /**
  * The byte stream between a connection and its peer, as the connection's thread uses it: plain
@@ -43,6 +45,19 @@ interface PeerChannel {
      * @return {@code false} if the deadline passed first (some bytes may have been written)
      */
     boolean write(ByteBuffer single, ByteBuffer[] gathered, long deadline) throws IOException;
+
+    /**
+     * Writes {@code count} bytes of {@code file} from {@code position} (the channel's own position
+     * is neither used nor moved), holding at most one buffer of it in memory. Unlike
+     * {@link #write}, which has one deadline for the whole write, a transfer gives up only when it
+     * stalls: when no byte (over TLS, no record) goes out for {@code stallNanos}. Tells
+     * {@code sent} of every piece that went out, as it goes. Callers serialize writes.
+     *
+     * @return {@code false} if the transfer stalled (some bytes may have been written)
+     * @throws java.io.EOFException if the file ends before {@code position + count}
+     */
+    boolean transferFrom(FileChannel file, long position, long count, long stallNanos, LongConsumer sent)
+            throws IOException;
 
     /** Closes the stream and the socket under it, from any thread. Idempotent; never throws. */
     void close();

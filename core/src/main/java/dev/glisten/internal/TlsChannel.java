@@ -8,10 +8,12 @@ import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.FileChannel;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
@@ -268,6 +270,37 @@ final class TlsChannel implements PeerChannel {
             return wrapAndSend(sources, deadline, null) != null;
         } catch (RuntimeException e) {
             throw new SSLException("cannot encrypt: " + e, e);
+        }
+    }
+
+    /**
+     * {@inheritDoc} The bytes must be encrypted, so sendfile(2) cannot help: the file is read one
+     * application buffer (about one TLS record) at a time into a pooled direct buffer, and each
+     * piece is encrypted and written before the next is read. Each piece has the whole
+     * {@code stallNanos} to go out.
+     */
+    @Override
+    public boolean transferFrom(FileChannel file, long position, long count, long stallNanos, LongConsumer sent)
+            throws IOException {
+        long end = position + count;
+        ByteBuffer piece = buffers.app().take();
+        try {
+            while (position < end) {
+                piece.clear().limit((int) Math.min(piece.capacity(), end - position));
+                int read = file.read(piece, position);
+                if (read <= 0) {
+                    throw new EOFException("the file ended at byte " + position + ", before byte " + end);
+                }
+                piece.flip();
+                if (!write(piece, null, System.nanoTime() + stallNanos)) {
+                    return false;
+                }
+                position += read;
+                sent.accept(read);
+            }
+            return true;
+        } finally {
+            buffers.app().give(piece);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.glisten.internal;
 
 import dev.glisten.socket.SocketOptions;
+import java.io.EOFException;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -8,10 +9,12 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.CancelledKeyException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 
 /**
  * A server connection's socket: non-blocking, watched by a {@link SocketWatcher}. Its owner (the
@@ -162,6 +165,35 @@ final class WatchedSocket implements PeerChannel {
                 return false;
             }
         }
+    }
+
+    /**
+     * {@inheritDoc} On Linux the JDK's {@link FileChannel#transferTo} to a socket is sendfile(2):
+     * the kernel copies from the page cache to the socket, and the bytes never enter the JVM. On a
+     * non-blocking socket it takes what fits in the send buffer and returns 0 when none does.
+     */
+    @Override
+    public boolean transferFrom(FileChannel file, long position, long count, long stallNanos, LongConsumer sent)
+            throws IOException {
+        long end = position + count;
+        long deadline = System.nanoTime() + stallNanos;
+        while (position < end) {
+            long taken = file.transferTo(position, end - position, channel);
+            if (taken > 0) {
+                position += taken;
+                sent.accept(taken);
+                deadline = System.nanoTime() + stallNanos;
+                continue;
+            }
+            // transferTo also returns 0 past the end of the file: a file cut short meanwhile.
+            if (position >= file.size()) {
+                throw new EOFException("the file ended at byte " + position + ", before byte " + end);
+            }
+            if (!awaitWritable(deadline)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean awaitWritable(long deadline) throws IOException {
