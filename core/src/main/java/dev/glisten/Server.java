@@ -53,6 +53,13 @@ import java.util.function.UnaryOperator;
  * certificates for new handshakes; a plain connection can upgrade with
  * {@link Connection#startTls(Tls)}.
  *
+ * <h2>PROXY protocol</h2>
+ * Behind a load balancer, {@link Builder#proxyProtocol(ProxyProtocol)} makes every connection's
+ * thread read the PROXY protocol header (v1 or v2) first, within its header timeout and before the
+ * TLS handshake, so that {@link Connection#peerAddress()} is the client's address and
+ * {@link Connection#proxyHeader()} tells the rest; a bad header ends that connection only
+ * ({@link CloseReason.ProxyHeaderRejected}).
+ *
  * <h2>Stopping</h2>
  * {@link #stop()} closes the listen socket first, so no new connection is accepted, then closes
  * every connection ({@link OnClose} sees {@link CloseReason.ServerStopped}), waits for their
