@@ -179,6 +179,22 @@ class ProxyProtocolTest {
     }
 
     @Test
+    void optionalModeHandsTheBytesItLookedAtToTheTlsHandshake(@TempDir Path dir) throws Exception {
+        TlsFixture tls = TlsFixture.make(dir);
+        Server server = track(Server.<Void, Void>builder(ProxyProtocolTest::introduce, TestSupport.echo())
+                .bind("127.0.0.1").tls(tls.server()).proxyProtocol(ProxyProtocol.optional(Version.ANY)).start(0));
+
+        // No header: the ClientHello's first bytes were read to learn that, and must reach the handshake.
+        SSLSocket secured = tls.connect(server);
+        secured.getOutputStream().write("direct tls\n".getBytes(US_ASCII));
+
+        BufferedReader lines = reader(secured);
+        assertThat(lines.readLine()).isEqualTo("peer=" + secured.getLocalSocketAddress() + " proxy=- header=-");
+        assertThat(lines.readLine()).isEqualTo("direct tls");
+        secured.close();
+    }
+
+    @Test
     void thePerAddressLimitCountsTheProxiedAddresses() throws Exception {
         Server server = track(Server.<Void, Void>builder(ProxyProtocolTest::introduce, TestSupport.echo())
                 .bind("127.0.0.1").onClose(onClose).maxConnectionsPerAddress(1)
