@@ -93,6 +93,21 @@ public sealed interface CloseReason {
     record TlsHandshakeFailed(IOException error) implements CloseReason { }
 
     /**
+     * The connection did not begin with an acceptable PROXY protocol header (see
+     * {@link Server.Builder#proxyProtocol(ProxyProtocol)}): it was malformed, truncated, too long,
+     * of a version not accepted, missing although required, or it did not arrive within the header
+     * timeout. {@link OnInit} never ran and {@link OnClose} gets a {@code null} state. Logged at
+     * DEBUG and counted in {@link ServerStats#proxyHeaderRejections()}; not
+     * {@linkplain #isNormal() normal}, since behind a proxy it means a misconfiguration or a client
+     * that bypassed the proxy.
+     *
+     * @param error what was wrong: a {@link java.net.ProtocolException} saying what was malformed,
+     *     a {@link java.net.SocketTimeoutException} for the timeout, an {@link java.io.EOFException}
+     *     if the peer closed first, or the I/O error
+     */
+    record ProxyHeaderRejected(IOException error) implements CloseReason { }
+
+    /**
      * No bytes arrived from the peer for the {@linkplain Server.Builder#idleTimeout idle timeout}.
      *
      * @param timeout the idle timeout that expired

@@ -123,11 +123,36 @@ public interface Connection<M> {
     ConnectionHandle<M> handle();
 
     /**
-     * The peer's address.
+     * The client's address. For a server that reads PROXY protocol headers
+     * ({@link Server.Builder#proxyProtocol(ProxyProtocol)}) it is the original client's address as
+     * the header gave it, already in {@link OnInit}; the proxy's own is {@link #proxyAddress()}.
+     * When the header has no addresses ({@code LOCAL}, v1 {@code UNKNOWN}, v2 {@code AF_UNSPEC}) or
+     * there was none (optional mode), it is the socket's peer.
      *
-     * @return the remote address, an {@link java.net.InetSocketAddress} for TCP
+     * @return the client's address, an {@link java.net.InetSocketAddress} for TCP (a
+     *     {@link java.net.UnixDomainSocketAddress} if a PROXY header says the client came over a
+     *     Unix socket)
      */
     SocketAddress peerAddress();
+
+    /**
+     * The address of the proxy that sent this connection's PROXY protocol header: the socket's
+     * own peer.
+     *
+     * @return the proxy's address; empty if the connection began with no header
+     */
+    Optional<SocketAddress> proxyAddress();
+
+    /**
+     * The PROXY protocol header this connection began with, for a server built with
+     * {@link Server.Builder#proxyProtocol(ProxyProtocol)}: the original addresses and, for
+     * version 2, the TLVs (ALPN, authority, TLS details, unique id). Already there in
+     * {@link OnInit}.
+     *
+     * @return the header; empty if the server reads none, or it is optional and this connection
+     *     sent none
+     */
+    Optional<ProxyHeader> proxyHeader();
 
     /**
      * The address the connection was accepted on.

@@ -11,12 +11,14 @@ import java.util.Optional;
  *
  * @param handle sends the connection {@link Message.User} messages or closes it; safe from any
  *     thread, and harmless once the connection has ended
- * @param peerAddress the client's address
+ * @param peerAddress the client's address: with {@link Server.Builder#proxyProtocol(ProxyProtocol)},
+ *     the one the PROXY header gave once it was read (see {@link Connection#peerAddress()})
  * @param localAddress the address it connected to
  * @param openedAt when it was accepted
  * @param bytesReceived bytes read from the peer so far (decrypted bytes for TLS)
  * @param bytesSent bytes sent to the peer so far (before encryption for TLS)
  * @param tls what its TLS handshake settled; empty for plain TCP or before the handshake ended
+ * @param proxyHeader the PROXY protocol header it began with; empty without one, or before it was read
  * @param <M> the type of {@link Message.User} messages the connection accepts
  */
 public record ConnectionInfo<M>(
@@ -26,7 +28,8 @@ public record ConnectionInfo<M>(
         Instant openedAt,
         long bytesReceived,
         long bytesSent,
-        Optional<NegotiatedTls> tls) {
+        Optional<NegotiatedTls> tls,
+        Optional<ProxyHeader> proxyHeader) {
 
     /**
      * How long the connection had been open when this snapshot was taken.

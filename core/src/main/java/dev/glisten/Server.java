@@ -53,6 +53,13 @@ import java.util.function.UnaryOperator;
  * certificates for new handshakes; a plain connection can upgrade with
  * {@link Connection#startTls(Tls)}.
  *
+ * <h2>PROXY protocol</h2>
+ * Behind a load balancer, {@link Builder#proxyProtocol(ProxyProtocol)} makes every connection's
+ * thread read the PROXY protocol header (v1 or v2) first, within its header timeout and before the
+ * TLS handshake, so that {@link Connection#peerAddress()} is the client's address and
+ * {@link Connection#proxyHeader()} tells the rest; a bad header ends that connection only
+ * ({@link CloseReason.ProxyHeaderRejected}).
+ *
  * <h2>Stopping</h2>
  * {@link #stop()} closes the listen socket first, so no new connection is accepted, then closes
  * every connection ({@link OnClose} sees {@link CloseReason.ServerStopped}), waits for their
@@ -244,6 +251,7 @@ public interface Server extends AutoCloseable {
         private int maxConnectionsPerAddress = Integer.MAX_VALUE;
         private Duration idleTimeout;
         private Duration maxLifetime;
+        private ProxyProtocol proxyProtocol;
 
         private Builder(OnInit<S, M> onInit, Handler<S, M> handler) {
             this.onInit = Objects.requireNonNull(onInit, "onInit");
@@ -392,7 +400,8 @@ public interface Server extends AutoCloseable {
 
         /**
          * The most connections open at once from one IP address. A connection beyond it is closed
-         * as soon as it is accepted, before {@link OnInit}, and counted in
+         * as soon as it is accepted (with {@link #proxyProtocol}, as soon as its header is read),
+         * before {@link OnInit} and without {@link OnClose}, and counted in
          * {@link ServerStats#rejectedPerAddress()}. Default: no limit. Clients behind one NAT
          * share an address; size it for them.
          *
@@ -440,6 +449,28 @@ public interface Server extends AutoCloseable {
         }
 
         /**
+         * Reads a PROXY protocol header (HAProxy's {@code send-proxy}, {@code send-proxy-v2}) at the
+         * start of every connection, before the TLS handshake and {@link OnInit}, so that
+         * {@link Connection#peerAddress()} is the original client's address rather than the
+         * proxy's. A missing (when required), malformed or late header closes that connection
+         * ({@link CloseReason.ProxyHeaderRejected}). Only for a port that nothing but trusted proxies
+         * can reach: anyone who can connect can claim any address. See {@link ProxyProtocol}.
+         * Default: none (no header is read).
+         *
+         * <p>{@link #maxConnectionsPerAddress(int)} then counts the clients' addresses from the
+         * headers, checked once the header is read (a connection from a proxy is not limited by the
+         * proxy's own address, and one with no header is counted by its socket's peer).
+         *
+         * @param options the versions accepted, whether the header is required, the header timeout;
+         *     such as {@code ProxyProtocol.required(ProxyProtocol.Version.ANY)}
+         * @return this builder
+         */
+        public Builder<S, M> proxyProtocol(ProxyProtocol options) {
+            this.proxyProtocol = Objects.requireNonNull(options, "proxyProtocol");
+            return this;
+        }
+
+        /**
          * Binds and starts accepting.
          *
          * @param port the TCP port, 0 to let the operating system choose (see {@link Server#port()})
@@ -455,7 +486,7 @@ public interface Server extends AutoCloseable {
             }
             return RealServer.start(new ServerConfig<>(onInit, handler, onClose, socketOptions, port,
                     acceptors, readBufferSize, sendTimeout, stopTimeout, (RealTls) tls, maxConnections,
-                    maxConnectionsPerAddress, idleTimeout, maxLifetime));
+                    maxConnectionsPerAddress, idleTimeout, maxLifetime, proxyProtocol));
         }
 
         private static Duration positive(String option, Duration timeout) {

@@ -22,6 +22,9 @@ import java.util.Map;
  * @param tlsHandshakeFailures TLS handshakes that failed or timed out
  *     ({@link CloseReason.TlsHandshakeFailed})
  * @param acceptErrors failed accepts: per-connection errors and running out of descriptors
+ * @param proxyHeaderRejections connections closed because their PROXY protocol header was
+ *     malformed, missing or late ({@link CloseReason.ProxyHeaderRejected}); 0 unless the server reads
+ *     {@linkplain Server.Builder#proxyProtocol(ProxyProtocol) PROXY protocol headers}
  */
 public record ServerStats(
         int activeConnections,
@@ -33,7 +36,8 @@ public record ServerStats(
         long bytesSent,
         long tlsHandshakes,
         long tlsHandshakeFailures,
-        long acceptErrors) {
+        long acceptErrors,
+        long proxyHeaderRejections) {
 
     public ServerStats {
         closedConnections = Map.copyOf(closedConnections);

@@ -7,6 +7,7 @@ import dev.glisten.ConnectionInfo;
 import dev.glisten.Message;
 import dev.glisten.NegotiatedTls;
 import dev.glisten.Next;
+import dev.glisten.ProxyHeader;
 import dev.glisten.Tls;
 import dev.glisten.internal.jfr.TlsHandshakeEvent;
 import dev.glisten.internal.tls.RealTls;
@@ -65,7 +66,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private static final List<Class<?>> PRELOADED = List.of(CloseReason.StoppedAbnormally.class,
             CloseReason.HandlerFailed.class, CloseReason.InitFailed.class, CloseReason.SocketError.class,
             CloseReason.SendFailed.class, CloseReason.SendTimedOut.class, CloseReason.TlsHandshakeFailed.class,
-            CloseReason.IdleTimedOut.class, CloseReason.LifetimeEnded.class, Message.ShuttingDown.class,
+            CloseReason.IdleTimedOut.class, CloseReason.LifetimeEnded.class, CloseReason.ProxyHeaderRejected.class, Message.ShuttingDown.class,
             Message.Packet.class, Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class,
             Descriptors.class, PeerChannel.class, WatchedSocket.class, TlsChannel.class, ReadBuffers.class);
 
@@ -102,6 +103,11 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     // The socket itself, or TLS over it; replaced (under writeLock) only by the owner.
     private volatile PeerChannel channel;
     private volatile NegotiatedTls tls;
+    // The client's address: the socket's peer, or the source a PROXY protocol header gave.
+    private volatile SocketAddress peer;
+    private volatile ProxyHeader proxyHeader;
+    // The address the per-address limit counted this connection under; null if not counted.
+    private volatile SocketAddress countedAs;
     private volatile Duration shutdownNotice;
     private boolean noticeDelivered;
     private final Instant openedAt = Instant.now();
@@ -118,6 +124,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
         this.config = server.config();
         this.socket = socket;
         this.channel = socket;
+        this.peer = socket.peerAddress();
         this.idleTimeoutNanos = config.idleTimeout() == null ? 0 : config.idleTimeout().toNanos();
         // 0 means none; a real deadline that happens to be 0 is moved by a nanosecond.
         this.lifetimeDeadline = config.maxLifetime() == null ? 0
@@ -157,6 +164,9 @@ final class ConnectionProcess<S, M> implements Connection<M> {
         ServerEvents.connectionOpened(peerAddress(), localAddress());
         if (closeCause != null) {
             finish(closeCause);
+            return;
+        }
+        if (config.proxyProtocol() != null && !receiveProxyHeader()) {
             return;
         }
         RealTls serverTls = server.tls();
@@ -254,6 +264,51 @@ final class ConnectionProcess<S, M> implements Connection<M> {
         }
     }
 
+    /**
+     * Reads the PROXY protocol header, before anything else reads, and admits the connection under
+     * the client's address; returns whether the connection goes on.
+     */
+    private boolean receiveProxyHeader() {
+        ProxyHeader header;
+        try {
+            header = ProxyHeaderReader.read(socket, config.proxyProtocol(), hasClose);
+        } catch (IOException e) {
+            CloseReason cause = closeCause;
+            if (cause != null) {
+                finish(cause);
+                return false;
+            }
+            server.proxyHeaderRejected();
+            LOG.log(Level.DEBUG, () -> "PROXY protocol header from " + socket.peerAddress() + " rejected: " + e);
+            finish(new CloseReason.ProxyHeaderRejected(e));
+            return false;
+        }
+        if (header != null) {
+            proxyHeader = header;
+            if (header.command() == ProxyHeader.Command.PROXY && header.source().isPresent()) {
+                peer = header.source().get();
+            }
+        }
+        if (!server.admitProxied(this)) {
+            // As for a connection refused at accept: closed before onInit, with no onClose.
+            ended = true;
+            open = false;
+            channel.close();
+            mailbox.clear();
+            return false;
+        }
+        return true;
+    }
+
+    /** The address the per-address limit counted this connection under, or {@code null}. */
+    SocketAddress countedAs() {
+        return countedAs;
+    }
+
+    void countedAs(SocketAddress address) {
+        countedAs = address;
+    }
+
     private long nextDeadline(long lastHeard) {
         long idle = idleTimeoutNanos == 0 ? 0 : lastHeard + idleTimeoutNanos;
         if (lifetimeDeadline == 0) {
@@ -280,7 +335,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     @SuppressWarnings("unchecked")
     <T> ConnectionInfo<T> info() {
         return new ConnectionInfo<>((ConnectionHandle<T>) handle, peerAddress(), localAddress(), openedAt,
-                bytesReceived(), bytesSent(), tls());
+                bytesReceived(), bytesSent(), tls(), proxyHeader());
     }
 
     long bytesReceived() {
@@ -598,7 +653,17 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
     @Override
     public SocketAddress peerAddress() {
-        return socket.peerAddress();
+        return peer;
+    }
+
+    @Override
+    public Optional<SocketAddress> proxyAddress() {
+        return proxyHeader == null ? Optional.empty() : Optional.of(socket.peerAddress());
+    }
+
+    @Override
+    public Optional<ProxyHeader> proxyHeader() {
+        return Optional.ofNullable(proxyHeader);
     }
 
     @Override
@@ -635,7 +700,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
         @Override
         public SocketAddress peerAddress() {
-            return socket.peerAddress();
+            return peer;
         }
 
         @Override
@@ -645,7 +710,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
 
         @Override
         public String toString() {
-            return "ConnectionHandle[" + socket.peerAddress() + (open ? "" : ", closed") + "]";
+            return "ConnectionHandle[" + peer + (open ? "" : ", closed") + "]";
         }
     }
 }

@@ -10,6 +10,7 @@ import dev.glisten.internal.tls.RealTls;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
@@ -160,7 +161,9 @@ public final class RealServer<S, M> implements Server {
             return;
         }
         counters.accepted.increment();
-        if (!addressLimit.tryOpen(process.peerAddress())) {
+        // With PROXY protocol the client's address is known only once the header is read, on the
+        // connection's thread: the limit is checked there (admitProxied).
+        if (config.proxyProtocol() == null && !admit(process)) {
             // Counted before the close, so a client that sees its connection refused sees it counted.
             counters.rejectedPerAddress.increment();
             Descriptors.release(channel);
@@ -202,8 +205,43 @@ public final class RealServer<S, M> implements Server {
     }
 
     private void releaseSlots(ConnectionProcess<S, M> process) {
-        addressLimit.closed(process.peerAddress());
+        SocketAddress counted = process.countedAs();
+        if (counted != null) {
+            addressLimit.closed(counted);
+        }
         limit.release();
+    }
+
+    /** Counts the connection under its peer address, unless that address is at its limit. */
+    private boolean admit(ConnectionProcess<S, M> process) {
+        SocketAddress address = process.peerAddress();
+        if (!addressLimit.tryOpen(address)) {
+            return false;
+        }
+        if (!addressLimit.isUnlimited()) {
+            process.countedAs(address);
+        }
+        return true;
+    }
+
+    /**
+     * On the connection's thread, once its PROXY header is read: admits it under the client's
+     * address, or refuses it as {@link #accepted} would have (counted, no onClose, slot given back).
+     */
+    boolean admitProxied(ConnectionProcess<S, M> process) {
+        if (admit(process)) {
+            return true;
+        }
+        counters.rejectedPerAddress.increment();
+        LOG.log(Level.DEBUG, () -> "refused " + process.peerAddress() + " (through the proxy at "
+                + process.proxyAddress().orElse(null) + "): it already has " + config.maxConnectionsPerAddress()
+                + " connections open");
+        release(process);
+        return false;
+    }
+
+    void proxyHeaderRejected() {
+        counters.proxyHeaderRejections.increment();
     }
 
     ServerConfig<S, M> config() {

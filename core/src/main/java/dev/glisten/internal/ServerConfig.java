@@ -3,6 +3,7 @@ package dev.glisten.internal;
 import dev.glisten.Handler;
 import dev.glisten.OnClose;
 import dev.glisten.OnInit;
+import dev.glisten.ProxyProtocol;
 import dev.glisten.internal.tls.RealTls;
 import dev.glisten.socket.SocketOptions;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.time.Duration;
  * @param tls how connections speak TLS, or {@code null} for plain TCP
  * @param idleTimeout {@code null} for none
  * @param maxLifetime {@code null} for none
+ * @param proxyProtocol {@code null} to read no PROXY protocol header
  */
 public record ServerConfig<S, M>(
         OnInit<S, M> onInit,
@@ -30,7 +32,8 @@ public record ServerConfig<S, M>(
         int maxConnections,
         int maxConnectionsPerAddress,
         Duration idleTimeout,
-        Duration maxLifetime) {
+        Duration maxLifetime,
+        ProxyProtocol proxyProtocol) {
 
     /**
      * The longest any timeout may be: about a century, far from where nanoseconds since an

@@ -23,6 +23,7 @@ final class ServerCounters {
     final LongAdder tlsHandshakes = new LongAdder();
     final LongAdder tlsHandshakeFailures = new LongAdder();
     final LongAdder acceptErrors = new LongAdder();
+    final LongAdder proxyHeaderRejections = new LongAdder();
     private final LongAdder endedBytesReceived = new LongAdder();
     private final LongAdder endedBytesSent = new LongAdder();
     private final Map<Class<? extends CloseReason>, LongAdder> closed = new ConcurrentHashMap<>();
@@ -72,6 +73,7 @@ final class ServerCounters {
             consistency.writeLock().unlock();
         }
         return new ServerStats(active, accepted.sum(), byReason, rejectedPerAddress.sum(), limitPauses,
-                received, sent, tlsHandshakes.sum(), tlsHandshakeFailures.sum(), acceptErrors.sum());
+                received, sent, tlsHandshakes.sum(), tlsHandshakeFailures.sum(), acceptErrors.sum(),
+                proxyHeaderRejections.sum());
     }
 }

@@ -12,6 +12,7 @@ import java.nio.channels.CancelledKeyException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
@@ -57,6 +58,10 @@ final class WatchedSocket implements PeerChannel {
     private volatile boolean writable;
     // Confined to the owner.
     private boolean lastReadFilled;
+    // Bytes read past a PROXY protocol header (or read to learn there was none), handed out before
+    // the socket's own; null when there are none, which is always once the first reads took them.
+    private byte[] unread;
+    private int unreadOffset;
 
     WatchedSocket(SocketChannel channel, SocketWatcher watcher) throws IOException {
         this.channel = channel;
@@ -73,8 +78,34 @@ final class WatchedSocket implements PeerChannel {
         key = watcher.register(channel, this);
     }
 
+    /**
+     * Owner only: gives back {@code bytes[from..to)}, read ahead of their time, to be returned by
+     * the next reads before anything from the socket.
+     */
+    void unread(byte[] bytes, int from, int to) {
+        if (from < to) {
+            unread = Arrays.copyOfRange(bytes, from, to);
+            unreadOffset = 0;
+        }
+    }
+
+    /** Takes up to {@code most} given-back bytes; the owner reads again at once, as after a full read. */
+    private byte[] takeUnread(int most) {
+        int length = Math.min(most, unread.length - unreadOffset);
+        byte[] bytes = Arrays.copyOfRange(unread, unreadOffset, unreadOffset + length);
+        unreadOffset += length;
+        if (unreadOffset == unread.length) {
+            unread = null;
+        }
+        lastReadFilled = true;
+        return bytes;
+    }
+
     @Override
     public byte[] read(ReadBuffers buffers) throws IOException {
+        if (unread != null) {
+            return takeUnread(buffers.size());
+        }
         ByteBuffer buffer = buffers.take();
         try {
             int read = channel.read(buffer);
@@ -102,6 +133,11 @@ final class WatchedSocket implements PeerChannel {
 
     /** Reads raw bytes into {@code dst} without blocking: what TLS decrypts. */
     int read(ByteBuffer dst) throws IOException {
+        if (unread != null) {
+            byte[] bytes = takeUnread(dst.remaining());
+            dst.put(bytes);
+            return bytes.length;
+        }
         return channel.read(dst);
     }
 

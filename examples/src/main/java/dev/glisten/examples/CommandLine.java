@@ -64,7 +64,12 @@ final class CommandLine {
                     "on SIGINT or SIGTERM, how long connections may take to finish before the rest are closed;"
                             + " 0 closes them at once, and lowlevel always does (default "
                             + DEFAULT_DRAIN_TIMEOUT.toSeconds() + ")",
-                    (settings, value) -> settings.drainTimeout = drainTimeout(value)));
+                    (settings, value) -> settings.drainTimeout = drainTimeout(value)),
+            new Option("--proxy-protocol", null,
+                    "every connection must begin with a PROXY protocol header, v1 or v2 (HAProxy's send-proxy or"
+                            + " send-proxy-v2), which gives the client's address; only behind a trusted proxy (echo and"
+                            + " chat; default off)",
+                    (settings, value) -> settings.proxyProtocol = true));
 
     private static final Option HELP = new Option("--help", null, "print this help and exit", (settings, value) -> { });
 
@@ -85,13 +90,14 @@ final class CommandLine {
      * @param idleTimeout how long a client may send nothing before it is disconnected, empty for
      *     no limit
      * @param drainTimeout on SIGINT or SIGTERM, how long open connections may take to finish
+     * @param proxyProtocol whether every connection must begin with a PROXY protocol header (v1 or v2)
      */
     record Run(Example example, int port, String bindAddress, Optional<Tls> tls, OptionalInt maxConnections,
-            Optional<Duration> idleTimeout, Duration drainTimeout) implements Parsed {
+            Optional<Duration> idleTimeout, Duration drainTimeout, boolean proxyProtocol) implements Parsed {
         /** Plain TCP, every other option at its default. */
         Run(Example example, int port, String bindAddress) {
             this(example, port, bindAddress, Optional.empty(), OptionalInt.empty(), Optional.empty(),
-                    DEFAULT_DRAIN_TIMEOUT);
+                    DEFAULT_DRAIN_TIMEOUT, false);
         }
     }
 
@@ -260,6 +266,7 @@ final class CommandLine {
         OptionalInt maxConnections = OptionalInt.empty();
         Optional<Duration> idleTimeout = Optional.empty();
         Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
+        boolean proxyProtocol;
 
         Run run() throws UsageException {
             if (example == null) {
@@ -274,7 +281,11 @@ final class CommandLine {
                 throw new UsageException("the " + example.command() + " example has no idle timeout;"
                         + " --idle-timeout works with " + serverExamples());
             }
-            return new Run(example, port, bindAddress, tls, maxConnections, idleTimeout, drainTimeout);
+            if (!example.builtOnServer() && proxyProtocol) {
+                throw new UsageException("the " + example.command() + " example reads no PROXY protocol header;"
+                        + " --proxy-protocol works with " + serverExamples());
+            }
+            return new Run(example, port, bindAddress, tls, maxConnections, idleTimeout, drainTimeout, proxyProtocol);
         }
 
         private Optional<Tls> tls() throws UsageException {
@@ -300,7 +311,7 @@ final class CommandLine {
             }
         }
 
-        /** The examples that TLS, the connection limit and the idle timeout apply to. */
+        /** The examples that TLS, the connection limit, the idle timeout and PROXY protocol apply to. */
         private static String serverExamples() {
             return Arrays.stream(Example.values()).filter(Example::builtOnServer).map(Example::command)
                     .collect(Collectors.joining(" and "));

@@ -1,6 +1,7 @@
 package dev.glisten.examples;
 
 import dev.glisten.DrainReport;
+import dev.glisten.ProxyProtocol;
 import dev.glisten.Server;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -42,7 +43,7 @@ enum Example {
 
     /**
      * Whether it is a {@link Server}, so that TLS ({@code --tls-cert}, {@code --tls-key}), the
-     * connection limit and the idle timeout apply, and stopping drains its connections.
+     * connection limit, the idle timeout and PROXY protocol apply, and stopping drains its connections.
      */
     boolean builtOnServer() {
         return server != null;
@@ -62,15 +63,16 @@ enum Example {
      *
      * @param run the parsed command line; its example is not looked at
      * @throws IllegalArgumentException if {@code run} asks an example that is not
-     *     {@linkplain #builtOnServer() built on Server} for TLS, a connection limit or an idle
-     *     timeout (the command line refuses those first)
+     *     {@linkplain #builtOnServer() built on Server} for TLS, a connection limit, an idle
+     *     timeout or PROXY protocol (the command line refuses those first)
      * @throws IOException if it cannot listen
      */
     Running start(CommandLine.Run run) throws IOException {
         if (server == null) {
-            if (run.tls().isPresent() || run.maxConnections().isPresent() || run.idleTimeout().isPresent()) {
+            if (run.tls().isPresent() || run.maxConnections().isPresent() || run.idleTimeout().isPresent()
+                    || run.proxyProtocol()) {
                 throw new IllegalArgumentException("the " + command()
-                        + " example takes no TLS, connection limit or idle timeout");
+                        + " example takes no TLS, connection limit, idle timeout or PROXY protocol");
             }
             LowLevelEcho echo = LowLevelEcho.start(run.bindAddress(), run.port());
             // One client at a time and no loop to tell: it stops at once, whatever the drain timeout.
@@ -80,6 +82,9 @@ enum Example {
         run.tls().ifPresent(builder::tls);
         run.maxConnections().ifPresent(builder::maxConnections);
         run.idleTimeout().ifPresent(builder::idleTimeout);
+        if (run.proxyProtocol()) {
+            builder.proxyProtocol(ProxyProtocol.required(ProxyProtocol.Version.ANY));
+        }
         Server started = builder.start(run.port());
         return new Running(started.address(), started::shutdown, started::awaitTermination);
     }

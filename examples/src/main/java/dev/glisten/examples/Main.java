@@ -89,6 +89,10 @@ public final class Main {
         // On standard error, so standard output stays the one line that scripts parse.
         run.tls().ifPresent(tls -> System.err.println(CommandLine.PROGRAM + ": serving TLS with " + tls
                 + "; try: openssl s_client -connect " + clientHostAndPort(running.address()) + " -quiet"));
+        if (run.proxyProtocol()) {
+            System.err.println(CommandLine.PROGRAM + ": every connection must begin with a PROXY protocol header"
+                    + " (v1 or v2); let only the proxy reach this port");
+        }
         System.out.println("listening on " + hostAndPort(running.address()));
         System.out.flush();
         running.termination().await();

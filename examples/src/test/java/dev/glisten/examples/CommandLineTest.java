@@ -66,7 +66,13 @@ class CommandLineTest {
                 "--drain-timeout", "2"));
 
         assertThat(run).isEqualTo(new Run(Example.ECHO, 3000, "0.0.0.0", Optional.empty(), OptionalInt.of(2),
-                Optional.of(Duration.ofMillis(500)), Duration.ofSeconds(2)));
+                Optional.of(Duration.ofMillis(500)), Duration.ofSeconds(2), false));
+    }
+
+    @Test
+    void theProxyProtocolSwitchIsRead() throws Exception {
+        assertThat(((Run) CommandLine.parse(List.of("chat", "--proxy-protocol"))).proxyProtocol()).isTrue();
+        assertThat(((Run) CommandLine.parse(List.of("echo"))).proxyProtocol()).isFalse();
     }
 
     @Test
@@ -129,6 +135,8 @@ class CommandLineTest {
         "echo --tls-key= --tls-cert c.pem | --tls-key needs a file name: --tls-key FILE",
         "lowlevel --tls-cert c.pem --tls-key k.pem | the lowlevel example serves plain TCP only; --tls-cert and --tls-key work with echo and chat",
         "lowlevel --tls-cert c.pem | the lowlevel example serves plain TCP only",
+        "lowlevel --proxy-protocol | the lowlevel example reads no PROXY protocol header; --proxy-protocol works with echo and chat",
+        "echo --proxy-protocol=v1  | --proxy-protocol takes no value",
         "echo --tls-cert /no/such/c.pem --tls-key /no/such/k.pem | certificate file /no/such/c.pem: does not exist",
         "echo --max-connections 0          | --max-connections must be a whole number from 1 to 2147483647, got \"0\"",
         "echo --max-connections -2         | --max-connections must be a whole number from 1 to 2147483647, got \"-2\"",
@@ -216,6 +224,7 @@ class CommandLineTest {
         for (Example example : Example.values()) {
             assertThat(usage).contains("  " + example.command() + " ");
         }
+        assertThat(usage).contains("--proxy-protocol ");
         assertThat(usage).contains("--port N", "--bind ADDRESS", "--tls-cert FILE", "--tls-key FILE", "--help",
                 "default 3000", "default 0.0.0.0").endsWith("\n");
         assertThat(usage).contains("--max-connections N", "--idle-timeout SECONDS", "--drain-timeout SECONDS",
@@ -226,7 +235,7 @@ class CommandLineTest {
     void theUsageKeepsTheDescriptionsInOneColumn() {
         List<String> optionLines = CommandLine.usage().lines().dropWhile(line -> !line.equals("Options:")).skip(1).toList();
 
-        assertThat(optionLines).hasSize(8).allSatisfy(line -> assertThat(line).matches("  --[a-z-]+( [A-Z]+)? +\\S.*"));
+        assertThat(optionLines).hasSize(9).allSatisfy(line -> assertThat(line).matches("  --[a-z-]+( [A-Z]+)? +\\S.*"));
         assertThat(optionLines.stream().map(CommandLineTest::descriptionColumn).distinct()).hasSize(1);
     }
 

@@ -38,7 +38,7 @@ class ExampleTest {
     @Test
     void theLowLevelExampleRefusesServerOptions() {
         Run withLimit = new Run(Example.LOWLEVEL, 0, "127.0.0.1", Optional.empty(), OptionalInt.of(2),
-                Optional.empty(), Duration.ZERO);
+                Optional.empty(), Duration.ZERO, false);
 
         assertThatThrownBy(() -> Example.LOWLEVEL.start(withLimit))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -35,6 +35,8 @@ import java.util.function.ToLongFunction;
  *       <td>{@link ServerStats#closed(Class)}</td></tr>
  *   <tr><td>{@code glisten.tcp.server.connections.rejected}</td><td>counter</td>
  *       <td>{@code cause=per_address}</td><td>{@link ServerStats#rejectedPerAddress()}</td></tr>
+ *   <tr><td>{@code glisten.tcp.server.connections.rejected}</td><td>counter</td>
+ *       <td>{@code cause=proxy_header}</td><td>{@link ServerStats#proxyHeaderRejections()}</td></tr>
  *   <tr><td>{@code glisten.tcp.server.accept.pauses}</td><td>counter</td><td></td>
  *       <td>{@link ServerStats#limitPauses()}</td></tr>
  *   <tr><td>{@code glisten.tcp.server.accept.errors}</td><td>counter</td><td></td>
@@ -114,9 +116,13 @@ public final class GlistenMetrics implements MeterBinder {
                     stats -> stats.closed(kind),
                     "Connections ended since the server started, by the reason their OnClose saw");
         }
+        // One description for both causes: Prometheus has one HELP line per name.
+        String rejected = "Connections closed at once because their address already had the most allowed open"
+                + " (per_address) or their PROXY protocol header was missing, malformed or late (proxy_header)";
         counter(registry, "connections.rejected", common.and("cause", "per_address"), null,
-                ServerStats::rejectedPerAddress,
-                "Connections closed at once because their address already had the most allowed open");
+                ServerStats::rejectedPerAddress, rejected);
+        counter(registry, "connections.rejected", common.and("cause", "proxy_header"), null,
+                ServerStats::proxyHeaderRejections, rejected);
         counter(registry, "accept.pauses", common, null, ServerStats::limitPauses,
                 "Times accepting paused because the server had its maximum of connections open");
         counter(registry, "accept.errors", common, null, ServerStats::acceptErrors,

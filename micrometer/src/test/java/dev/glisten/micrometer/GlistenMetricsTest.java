@@ -8,6 +8,7 @@ import dev.glisten.CloseReason;
 import dev.glisten.Handler;
 import dev.glisten.Message;
 import dev.glisten.Next;
+import dev.glisten.ProxyProtocol;
 import dev.glisten.Server;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
@@ -107,7 +108,8 @@ class GlistenMetricsTest {
         eventually("3 greetings received", () -> counter("data.received"), 3 * HELLO.length);
         eventually("3 greetings sent", () -> counter("data.sent"), 3 * HELLO.length);
         assertThat(closed("Stopped")).isZero();
-        assertThat(counter("connections.rejected")).isZero();
+        assertThat(rejected("per_address")).isZero();
+        assertThat(rejected("proxy_header")).isZero();
     }
 
     @Test
@@ -136,9 +138,8 @@ class GlistenMetricsTest {
         Socket refused = connect();
         assertThat(refused.getInputStream().read()).as("the server closes the second connection").isEqualTo(-1);
 
-        eventually("one rejected connection", () -> counter("connections.rejected"), 1);
-        assertThat(registry.get("glisten.tcp.server.connections.rejected").functionCounter().getId().getTag("cause"))
-                .isEqualTo("per_address");
+        eventually("one rejected connection", () -> rejected("per_address"), 1);
+        assertThat(rejected("proxy_header")).isZero();
         assertThat(counter("connections.accepted")).isEqualTo(2);
         assertThat(gauge("connections.active")).isEqualTo(1);
     }
@@ -199,6 +200,27 @@ class GlistenMetricsTest {
 
     private double counter(String name) {
         return registry.get("glisten.tcp.server." + name).functionCounter().count();
+    }
+
+    private double rejected(String cause) {
+        return registry.get("glisten.tcp.server.connections.rejected").tag("cause", cause).functionCounter().count();
+    }
+
+    @Test
+    void countsConnectionsRejectedForTheirProxyHeader() throws IOException {
+        server = startEcho(Server.builder(connection -> null, echo())
+                .proxyProtocol(ProxyProtocol.required(ProxyProtocol.Version.ANY)));
+        new GlistenMetrics(server).bindTo(registry);
+
+        try (Socket client = connect()) {
+            client.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(US_ASCII));
+            assertThat(client.getInputStream().read()).as("the server closes a connection without a header")
+                    .isEqualTo(-1);
+        }
+
+        eventually("one rejected connection", () -> rejected("proxy_header"), 1);
+        assertThat(rejected("per_address")).isZero();
+        assertThat(registry.get("glisten.tcp.server.connections.rejected").functionCounters()).hasSize(2);
     }
 
     private double gauge(String name) {
