@@ -101,7 +101,8 @@ public final class GlistenMetrics implements MeterBinder {
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        Tags common = Tags.of("local.address", format(server.address())).and(tags);
+        Tags common = Tags.of("local.address",
+                server.unixPath().map(path -> "unix:" + path).orElseGet(() -> format(server.address()))).and(tags);
 
         Gauge.builder(PREFIX + "connections.active", server, stats(ServerStats::activeConnections))
                 .description("Connections open now: accepted and not yet closed")
