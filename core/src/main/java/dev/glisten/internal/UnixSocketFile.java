@@ -52,7 +52,7 @@ public final class UnixSocketFile {
     }
 
     /** Identifies the file this server bound, so that it removes only its own. */
-    static Object key(Path path) {
+    public static Object key(Path path) {
         try {
             Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
             return key != null ? key : path;
@@ -65,7 +65,7 @@ public final class UnixSocketFile {
      * Deletes the socket file if it is still the one identified by {@code key}: another server may
      * have cleared it as stale and bound its own there since this one stopped listening.
      */
-    static void remove(Path path, Object key) {
+    public static void remove(Path path, Object key) {
         if (key == null || !key.equals(key(path))) {
             return;
         }
