@@ -150,10 +150,14 @@ public final class Listeners {
         }
     }
 
-    /** {@code unix:PATH} for a Unix domain socket address, else {@link #hostAndPort}. */
+    /**
+     * {@code unix:PATH} for a Unix domain socket address ({@code unix:(unnamed)} for a client's,
+     * which has no path unless it bound one), else {@link #hostAndPort}.
+     */
     public static String describe(SocketAddress address) {
         if (address instanceof UnixDomainSocketAddress unix) {
-            return "unix:" + unix.getPath();
+            String path = unix.getPath().toString();
+            return "unix:" + (path.isEmpty() ? "(unnamed)" : path);
         }
         return address instanceof InetSocketAddress inet ? hostAndPort(inet) : String.valueOf(address);
     }

@@ -640,7 +640,7 @@ public final class ClientSocket implements AutoCloseable {
 
     private byte[] received(ByteBuffer buffer, int count) throws EOFException {
         if (count < 0) {
-            throw new EOFException("the peer " + Listeners.hostAndPort(peerAddress())
+            throw new EOFException("the peer " + Listeners.describe(transport.peerAddress())
                     + " closed the connection (end of stream)");
         }
         return Arrays.copyOf(buffer.array(), buffer.position());
@@ -648,7 +648,7 @@ public final class ClientSocket implements AutoCloseable {
 
     private SocketTimeoutException receiveTimedOut(Duration timeout, SocketTimeoutException cause) {
         return withCause(new SocketTimeoutException("nothing received from "
-                + Listeners.hostAndPort(peerAddress()) + " within " + timeout), cause);
+                + Listeners.describe(transport.peerAddress()) + " within " + timeout), cause);
     }
 
     private static void checkMaxBytes(int maxBytes) {
