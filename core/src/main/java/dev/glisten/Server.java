@@ -48,6 +48,11 @@ import java.util.function.UnaryOperator;
  *       most the send timeout.</li>
  * </ul>
  *
+ * <h2>Where it listens</h2>
+ * {@link Builder#start(int)} listens on a TCP port, with {@link Builder#listenSockets(int)} on
+ * several {@code SO_REUSEPORT} sockets sharing it; {@link Builder#start(Path)} on a Unix domain
+ * socket file, with the same handler, TLS and lifecycle.
+ *
  * <h2>TLS</h2>
  * With {@link Builder#tls(Tls)} every connection's thread runs the TLS handshake (bounded by the
  * handshake timeout) before {@link OnInit}; the handler code is the same as for plain TCP, and
