@@ -63,6 +63,8 @@ class ReusePortTest {
             int port = server.port();
             TestClient kept = TestClient.connect(server);
             try {
+                // Accepted, not just queued in a backlog that suspending discards.
+                assertThat(kept.roundTrip("accepted")).isEqualTo("accepted");
                 server.suspend();
                 // Any of the four still open would accept this (its hash picks one of them).
                 for (int i = 0; i < 20; i++) {

@@ -136,6 +136,8 @@ class UnixSocketServerTest {
         Server server = startEcho(socketFile);
         try (ClientSocket kept = ClientSocket.connect(socketFile, WAIT)) {
             assertThat(socketFile).exists();
+            // Accepted, not just queued in a backlog that suspending discards.
+            assertThat(roundTrip(kept, "accepted")).isEqualTo("accepted");
             server.suspend();
             assertThat(socketFile).doesNotExist();
             assertThatThrownBy(() -> ClientSocket.connect(socketFile, WAIT)).isInstanceOf(IOException.class)
