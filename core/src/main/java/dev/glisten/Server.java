@@ -7,9 +7,11 @@ import dev.glisten.internal.tls.RealTls;
 import dev.glisten.socket.SocketOptions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 /**
@@ -45,6 +47,11 @@ import java.util.function.UnaryOperator;
  *   <li>A send that finds the kernel's send buffer full parks until the watcher sees room, at
  *       most the send timeout.</li>
  * </ul>
+ *
+ * <h2>Where it listens</h2>
+ * {@link Builder#start(int)} listens on a TCP port, with {@link Builder#listenSockets(int)} on
+ * several {@code SO_REUSEPORT} sockets sharing it; {@link Builder#start(Path)} on a Unix domain
+ * socket file, with the same handler, TLS and lifecycle.
  *
  * <h2>TLS</h2>
  * With {@link Builder#tls(Tls)} every connection's thread runs the TLS handshake (bounded by the
@@ -89,6 +96,8 @@ public interface Server extends AutoCloseable {
      * operating system chose).
      *
      * @return the bound address
+     * @throws IllegalStateException for a server on a Unix domain socket, which has no IP address
+     *     or port; see {@link #unixPath()}
      */
     InetSocketAddress address();
 
@@ -96,10 +105,18 @@ public interface Server extends AutoCloseable {
      * The bound port.
      *
      * @return {@code address().getPort()}
+     * @throws IllegalStateException for a server on a Unix domain socket; see {@link #unixPath()}
      */
     default int port() {
         return address().getPort();
     }
+
+    /**
+     * The socket file of a server started with {@link Builder#start(Path)}.
+     *
+     * @return the path it listens on; empty for a TCP server
+     */
+    Optional<Path> unixPath();
 
     /**
      * How many connections are open now.
@@ -243,6 +260,7 @@ public interface Server extends AutoCloseable {
         private OnClose<S, M> onClose = (state, reason, connection) -> { };
         private SocketOptions socketOptions = SocketOptions.defaults();
         private int acceptors = 10;
+        private int listenSockets = 1;
         private int readBufferSize = 16 * 1024;
         private Duration sendTimeout = Duration.ofSeconds(30);
         private Duration stopTimeout = Duration.ofSeconds(5);
@@ -304,8 +322,8 @@ public interface Server extends AutoCloseable {
         }
 
         /**
-         * How many acceptor threads take connections from the listen socket. Default 10, as in
-         * glisten. Acceptors are platform threads that only accept; more of them only help when
+         * How many acceptor threads take connections from the listen socket (from all of them,
+         * with {@link #listenSockets(int)}). Default 10, as in glisten. Acceptors are platform threads that only accept; more of them only help when
          * accepting is slow.
          *
          * @param acceptors at least 1
@@ -317,6 +335,29 @@ public interface Server extends AutoCloseable {
                 throw new IllegalArgumentException("acceptors (pool size) must be at least 1, got " + acceptors);
             }
             this.acceptors = acceptors;
+            return this;
+        }
+
+        /**
+         * How many listen sockets to open on the port, as ThousandIsland's and Ranch's
+         * {@code num_listen_sockets}. Above 1 each is opened with {@code SO_REUSEPORT} and the
+         * kernel spreads new connections over them (Linux hashes each connection's addresses to
+         * one socket), so acceptors stop contending for one accept queue; this helps only at high
+         * connection rates. The {@link #acceptors(int)} are shared out among the sockets as evenly
+         * as possible, so there must be at least as many acceptors as listen sockets. Default 1.
+         * {@link #start(int)} fails with an {@link IOException} naming {@code SO_REUSEPORT} on a
+         * platform without it, and {@link #start(Path)} refuses more than 1 (Unix domain sockets
+         * have no port to share).
+         *
+         * @param count at least 1
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code listenSockets} if below 1
+         */
+        public Builder<S, M> listenSockets(int count) {
+            if (count < 1) {
+                throw new IllegalArgumentException("listenSockets must be at least 1, got " + count);
+            }
+            this.listenSockets = count;
             return this;
         }
 
@@ -484,8 +525,45 @@ public interface Server extends AutoCloseable {
             if (port < 0 || port > 65_535) {
                 throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
             }
-            return RealServer.start(new ServerConfig<>(onInit, handler, onClose, socketOptions, port,
-                    acceptors, readBufferSize, sendTimeout, stopTimeout, (RealTls) tls, maxConnections,
+            return start(port, null);
+        }
+
+        /**
+         * Binds a Unix domain socket at {@code socketFile} and starts accepting: the same server,
+         * handler and options for local clients, without TCP. A socket file left by a server that is
+         * gone is removed first; the server removes its own when it stops (and while it is
+         * {@linkplain Server#suspend() suspended}). Socket options that only TCP has
+         * ({@code noDelay}, {@code keepAlive}, {@code linger}, the bind address, {@code ipv6},
+         * {@code reuseAddress}) are ignored; the backlog and buffer sizes apply. Peers have a
+         * {@link java.net.UnixDomainSocketAddress} (usually unnamed), and
+         * {@link #maxConnectionsPerAddress(int)} does not apply to them. TLS works as over TCP.
+         *
+         * @param socketFile where to create the socket file; its directory must exist, and its
+         *     length is limited by the platform (about 100 bytes)
+         * @return the running server; {@link Server#unixPath()} tells the path and
+         *     {@link Server#address()} throws
+         * @throws IllegalArgumentException naming {@code listenSockets} if set above 1
+         * @throws IOException naming {@code unix:PATH} and the cause if the server cannot listen: a
+         *     {@link java.net.BindException} when another live server listens there ("address in
+         *     use"; it is left alone), a plain {@code IOException} when the path is a regular file,
+         *     a directory or anything else that is not a socket (it is never deleted)
+         */
+        public Server start(Path socketFile) throws IOException {
+            Objects.requireNonNull(socketFile, "socketFile");
+            if (listenSockets > 1) {
+                throw new IllegalArgumentException("listenSockets must be 1 for a Unix domain socket (SO_REUSEPORT"
+                        + " shares TCP ports only), got " + listenSockets);
+            }
+            return start(0, socketFile);
+        }
+
+        private Server start(int port, Path socketFile) throws IOException {
+            if (acceptors < listenSockets) {
+                throw new IllegalArgumentException("acceptors (" + acceptors + ") must be at least listenSockets ("
+                        + listenSockets + "): each listen socket needs an acceptor");
+            }
+            return RealServer.start(new ServerConfig<>(onInit, handler, onClose, socketOptions, port, socketFile,
+                    listenSockets, acceptors, readBufferSize, sendTimeout, stopTimeout, (RealTls) tls, maxConnections,
                     maxConnectionsPerAddress, idleTimeout, maxLifetime, proxyProtocol));
         }
 

@@ -13,21 +13,25 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The engine behind {@link Server}: listener, acceptor pool, connections and their shutdown.
  *
- * <p>Which thread changes what: the listener and the acceptors are replaced only under
+ * <p>Which thread changes what: the listeners and the acceptors are replaced only under
  * {@code lifecycle} (start, suspend, resume, the first phase of shutting down); connections add
  * and remove themselves from {@code connections}; the TLS configuration is swapped whole.
  */
@@ -38,7 +42,8 @@ public final class RealServer<S, M> implements Server {
     private static final Duration AFTER_INTERRUPT_TIMEOUT = Duration.ofSeconds(1);
 
     private final ServerConfig<S, M> config;
-    private final InetSocketAddress address;
+    // An InetSocketAddress with the real port, or the UnixDomainSocketAddress of the socket file.
+    private final SocketAddress address;
     private final Threads threads;
     private final Set<ConnectionProcess<S, M>> connections = ConcurrentHashMap.newKeySet();
     private final List<SocketWatcher> watchers = new ArrayList<>();
@@ -52,8 +57,11 @@ public final class RealServer<S, M> implements Server {
     private final ServerCounters counters = new ServerCounters();
     private final ReentrantLock lifecycle = new ReentrantLock();
     private final ReentrantLock tlsBuffersLock = new ReentrantLock();
+    // Connections each listen socket gave, for tests of how SO_REUSEPORT spreads them.
+    private final LongAdder[] acceptedPerListener;
     // Guarded by lifecycle.
-    private ServerSocketChannel listener;
+    private List<ServerSocketChannel> listeners;
+    private Object unixFileKey;
     private final List<Thread> acceptors = new ArrayList<>();
     private boolean suspended;
     private Thread tlsFileWatcher;
@@ -62,11 +70,15 @@ public final class RealServer<S, M> implements Server {
     private volatile RealTls tls;
     private volatile TlsBuffers tlsBuffers;
 
-    private RealServer(ServerConfig<S, M> config, ServerSocketChannel listener) throws IOException {
+    private RealServer(ServerConfig<S, M> config, List<ServerSocketChannel> listeners) throws IOException {
         this.config = config;
-        this.listener = listener;
-        this.address = (InetSocketAddress) listener.getLocalAddress();
-        this.threads = new Threads(String.valueOf(address.getPort()));
+        this.listeners = listeners;
+        this.address = listeners.get(0).getLocalAddress();
+        this.acceptedPerListener = new LongAdder[listeners.size()];
+        Arrays.setAll(acceptedPerListener, i -> new LongAdder());
+        this.threads = new Threads(address instanceof InetSocketAddress inet
+                ? String.valueOf(inet.getPort()) : "unix-" + config.unixPath().getFileName());
+        this.unixFileKey = config.unixPath() == null ? null : UnixSocketFile.key(config.unixPath());
         this.tls = config.tls();
         this.limit = new ConnectionLimit(config.maxConnections());
         this.addressLimit = new AddressLimit(config.maxConnectionsPerAddress());
@@ -85,18 +97,30 @@ public final class RealServer<S, M> implements Server {
 
     /** Binds, starts the socket watchers and the acceptors, and returns the running server. */
     public static <S, M> Server start(ServerConfig<S, M> config) throws IOException {
-        ServerSocketChannel listener = Listeners.listen(config.port(), config.socketOptions());
+        List<ServerSocketChannel> listeners = listen(config, config.port());
         RealServer<S, M> server;
         try {
-            server = new RealServer<>(config, listener);
+            server = new RealServer<>(config, listeners);
         } catch (IOException | RuntimeException e) {
-            listener.close();
+            listeners.forEach(Descriptors::release);
+            if (config.unixPath() != null) {
+                UnixSocketFile.remove(config.unixPath(), UnixSocketFile.key(config.unixPath()));
+            }
             throw e;
         }
         server.startThreads();
-        LOG.log(Level.INFO, () -> "glisten listening on " + Listeners.hostAndPort(server.address)
-                + (server.tls != null ? " (TLS)" : "") + " with " + config.acceptors() + " acceptors");
+        LOG.log(Level.INFO, () -> "glisten listening on " + Listeners.describe(server.address)
+                + (server.tls != null ? " (TLS)" : "") + " with " + config.acceptors() + " acceptors"
+                + (listeners.size() > 1 ? " on " + listeners.size() + " listen sockets (SO_REUSEPORT)" : ""));
         return server;
+    }
+
+    /** Opens the listen sockets: the socket file, or {@code listenSockets} sockets on {@code port}. */
+    private static List<ServerSocketChannel> listen(ServerConfig<?, ?> config, int port) throws IOException {
+        if (config.unixPath() != null) {
+            return List.of(Listeners.listen(config.unixPath(), config.socketOptions()));
+        }
+        return Listeners.listen(port, config.socketOptions(), config.listenSockets());
     }
 
     private void startThreads() {
@@ -115,25 +139,38 @@ public final class RealServer<S, M> implements Server {
         }
     }
 
-    /** Starts the acceptors on the current listener; under {@code lifecycle}. */
+    /**
+     * Starts the acceptors on the current listeners, dealt out in turn so that each listener gets
+     * {@code acceptors / listeners} of them or one more, as Ranch does; under {@code lifecycle}.
+     */
     private void startAcceptors() {
         AtomicBoolean exhausted = new AtomicBoolean();
-        ServerSocketChannel current = listener;
         for (int i = 0; i < config.acceptors(); i++) {
-            String name = "acceptor " + i + " of " + Listeners.hostAndPort(address);
-            Acceptor acceptor = new Acceptor(current, this::accepted, Thread::sleep, exhausted, limit,
-                    counters.acceptErrors);
+            int index = i % listeners.size();
+            ServerSocketChannel current = listeners.get(index);
+            LongAdder counted = acceptedPerListener[index];
+            String name = "acceptor " + i + " of " + Listeners.describe(address)
+                    + (listeners.size() > 1 ? " (listen socket " + index + ")" : "");
+            Acceptor acceptor = new Acceptor(current, channel -> {
+                counted.increment();
+                accepted(channel);
+            }, Thread::sleep, exhausted, limit, counters.acceptErrors);
             acceptors.add(threads.startAcceptor(
                     () -> Supervisor.supervise(name, acceptor, current::isOpen, Thread::sleep)));
         }
     }
 
     /**
-     * Closes the listener (the kernel refuses new clients from then on) and waits for the
-     * acceptors to end; under {@code lifecycle}.
+     * Closes the listeners (the kernel refuses new clients from then on; a socket file is removed,
+     * so local clients are refused too) and waits for the acceptors to end; under
+     * {@code lifecycle}.
      */
     private void stopAccepting() throws InterruptedException {
-        Descriptors.release(listener);
+        listeners.forEach(Descriptors::release);
+        if (config.unixPath() != null) {
+            UnixSocketFile.remove(config.unixPath(), unixFileKey);
+            unixFileKey = null;
+        }
         for (Thread acceptor : acceptors) {
             acceptor.interrupt();
         }
@@ -193,23 +230,30 @@ public final class RealServer<S, M> implements Server {
         // Its bytes move to the totals as it leaves the open set, in one step no snapshot can
         // split; then its slots are given back, so the stats already show this end to whatever
         // the freed slot lets in next.
-        if (counters.ended(process, reason, () -> connections.remove(process))) {
-            releaseSlots(process);
+        if (counters.ended(process, reason, () -> leaveOpenSet(process))) {
+            limit.release();
         }
     }
 
     private void release(ConnectionProcess<S, M> process) {
-        if (connections.remove(process)) {
-            releaseSlots(process);
+        if (leaveOpenSet(process)) {
+            limit.release();
         }
     }
 
-    private void releaseSlots(ConnectionProcess<S, M> process) {
+    /**
+     * Takes the connection out of the open set and gives back its per-address slot first: a client
+     * that sees the connection count drop may reconnect at once, and must find the slot free.
+     */
+    private boolean leaveOpenSet(ConnectionProcess<S, M> process) {
+        if (!connections.contains(process)) {
+            return false;
+        }
         SocketAddress counted = process.countedAs();
         if (counted != null) {
             addressLimit.closed(counted);
         }
-        limit.release();
+        return connections.remove(process);
     }
 
     /** Counts the connection under its peer address, unless that address is at its limit. */
@@ -306,7 +350,7 @@ public final class RealServer<S, M> implements Server {
     public void reloadTls() {
         RealTls current = requireTls();
         reloadTls(current.reloaded());
-        LOG.log(Level.INFO, () -> "glisten on " + Listeners.hostAndPort(address) + " reloaded " + tls);
+        LOG.log(Level.INFO, () -> "glisten on " + Listeners.describe(address) + " reloaded " + tls);
     }
 
     @Override
@@ -326,7 +370,21 @@ public final class RealServer<S, M> implements Server {
 
     @Override
     public InetSocketAddress address() {
-        return address;
+        if (address instanceof InetSocketAddress inet) {
+            return inet;
+        }
+        throw new IllegalStateException("this server listens on the Unix domain socket " + config.unixPath()
+                + ", which has no IP address or port; see unixPath()");
+    }
+
+    @Override
+    public Optional<Path> unixPath() {
+        return Optional.ofNullable(config.unixPath());
+    }
+
+    /** How many connections each listen socket gave, in the order they were opened. */
+    long[] acceptedPerListenSocket() {
+        return Arrays.stream(acceptedPerListener).mapToLong(LongAdder::sum).toArray();
     }
 
     @Override
@@ -349,7 +407,7 @@ public final class RealServer<S, M> implements Server {
             }
             suspended = true;
             stopAccepting();
-            LOG.log(Level.INFO, () -> "glisten suspended accepting on " + Listeners.hostAndPort(address));
+            LOG.log(Level.INFO, () -> "glisten suspended accepting on " + Listeners.describe(address));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -365,10 +423,13 @@ public final class RealServer<S, M> implements Server {
             if (!suspended) {
                 return;
             }
-            listener = Listeners.listen(address.getPort(), config.socketOptions());
+            listeners = listen(config, address instanceof InetSocketAddress inet ? inet.getPort() : 0);
+            if (config.unixPath() != null) {
+                unixFileKey = UnixSocketFile.key(config.unixPath());
+            }
             suspended = false;
             startAcceptors();
-            LOG.log(Level.INFO, () -> "glisten resumed accepting on " + Listeners.hostAndPort(address));
+            LOG.log(Level.INFO, () -> "glisten resumed accepting on " + Listeners.describe(address));
         } finally {
             lifecycle.unlock();
         }
@@ -478,7 +539,7 @@ public final class RealServer<S, M> implements Server {
         }
         DrainReport report = new DrainReport(Math.max(0, open - forced), forced,
                 Duration.ofNanos(System.nanoTime() - started));
-        LOG.log(Level.INFO, () -> "glisten stopped listening on " + Listeners.hostAndPort(address)
+        LOG.log(Level.INFO, () -> "glisten stopped listening on " + Listeners.describe(address)
                 + (drainTimeout.isZero() ? "" : "; " + report));
         terminated.countDown();
         return report;
@@ -523,7 +584,7 @@ public final class RealServer<S, M> implements Server {
 
     @Override
     public String toString() {
-        return "Server[" + Listeners.hostAndPort(address) + ", " + connections.size() + " connections"
+        return "Server[" + Listeners.describe(address) + ", " + connections.size() + " connections"
                 + (isRunning() ? "" : ", stopped") + "]";
     }
 }

@@ -6,6 +6,7 @@ import dev.glisten.OnInit;
 import dev.glisten.ProxyProtocol;
 import dev.glisten.internal.tls.RealTls;
 import dev.glisten.socket.SocketOptions;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -13,6 +14,9 @@ import java.time.Duration;
  *
  * @param <S> the per-connection state
  * @param <M> the type of user messages
+ * @param port the TCP port; unused when {@code unixPath} is set
+ * @param unixPath the Unix domain socket file to listen on, or {@code null} for TCP
+ * @param listenSockets how many listen sockets share the port ({@code SO_REUSEPORT} when above 1)
  * @param tls how connections speak TLS, or {@code null} for plain TCP
  * @param idleTimeout {@code null} for none
  * @param maxLifetime {@code null} for none
@@ -24,6 +28,8 @@ public record ServerConfig<S, M>(
         OnClose<S, M> onClose,
         SocketOptions socketOptions,
         int port,
+        Path unixPath,
+        int listenSockets,
         int acceptors,
         int readBufferSize,
         Duration sendTimeout,

@@ -3,9 +3,11 @@ package dev.glisten.socket;
 import dev.glisten.NegotiatedTls;
 import dev.glisten.Tls;
 import dev.glisten.internal.Listeners;
+import dev.glisten.internal.Readiness;
 import dev.glisten.internal.TcpTransport;
 import dev.glisten.internal.TlsTransport;
 import dev.glisten.internal.Transport;
+import dev.glisten.internal.UnixTransport;
 import dev.glisten.internal.tls.RealTls;
 import java.io.EOFException;
 import java.io.IOException;
@@ -13,13 +15,18 @@ import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
+import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
@@ -31,7 +38,9 @@ import javax.net.ssl.SSLException;
 /**
  * One connected TCP socket with blocking calls: glisten's {@code tcp.receive} and {@code tcp.send}
  * for code that manages its own sockets. Get one from {@link ListenSocket#accept()} on the server
- * side, or from {@link #connect(String, int, Duration)} on the client side.
+ * side, or from {@link #connect(String, int, Duration)} on the client side. Over a Unix domain
+ * socket ({@link ListenSocket#listen(Path, SocketOptions)}, {@link #connect(Path, Duration)}) the
+ * calls are the same.
  *
  * <p>TLS: a socket accepted from a {@linkplain ListenSocket#listen(int, SocketOptions, Tls) TLS
  * listen socket} speaks TLS, and a plain accepted one can switch to it with
@@ -126,6 +135,60 @@ public final class ClientSocket implements AutoCloseable {
             channel.close();
             throw withCause(new NoRouteToHostException("cannot connect to " + where + ": " + e.getMessage()), e);
         } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens a client connection to the Unix domain socket at {@code socketFile}, such as a
+     * {@link dev.glisten.Server} started with {@link dev.glisten.Server.Builder#start(Path)} or a
+     * {@link ListenSocket#listen(Path, SocketOptions)}. Receives and sends behave as over TCP; the
+     * socket has no IP addresses ({@link #localAddress()} and {@link #peerAddress()} throw), no TCP
+     * options, and no STARTTLS.
+     *
+     * @param socketFile the server's socket file
+     * @param timeout how long to wait for the connection (only a server whose backlog is full makes
+     *     it wait); positive
+     * @return the connected socket; close it when done
+     * @throws IllegalArgumentException naming {@code timeout} unless positive
+     * @throws SocketTimeoutException when the connection is not established in time
+     * @throws ConnectException when nobody listens there (a stale socket file)
+     * @throws IOException for other failures, such as no file at that path; every message names
+     *     {@code unix:PATH}
+     */
+    public static ClientSocket connect(Path socketFile, Duration timeout) throws IOException {
+        Objects.requireNonNull(socketFile, "socketFile");
+        long deadline = System.nanoTime() + positiveNanos(timeout);
+        String where = "unix:" + socketFile;
+        SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        Readiness connectable = new Readiness(channel, SelectionKey.OP_CONNECT);
+        try {
+            channel.configureBlocking(false);
+            boolean connected = channel.connect(UnixDomainSocketAddress.of(socketFile));
+            while (!connected) {
+                if (!connectable.await(deadline)) {
+                    throw new SocketTimeoutException("cannot connect to " + where + " within " + timeout);
+                }
+                connected = channel.finishConnect();
+            }
+            connectable.close();
+            return new ClientSocket(new UnixTransport(channel), false);
+        } catch (SocketTimeoutException e) {
+            connectable.close();
+            channel.close();
+            throw e;
+        } catch (ConnectException e) {
+            connectable.close();
+            channel.close();
+            throw withCause(new ConnectException("cannot connect to " + where + ": " + e.getMessage()
+                    + " (nobody listens on this socket file)"), e);
+        } catch (IOException e) {
+            connectable.close();
+            channel.close();
+            throw withCause(new IOException("cannot connect to " + where + ": " + e.getMessage()), e);
+        } catch (RuntimeException e) {
+            connectable.close();
             channel.close();
             throw e;
         }
@@ -396,6 +459,10 @@ public final class ClientSocket implements AutoCloseable {
                     + " was opened by connect, so its peer is the server");
         }
         ensureOpen();
+        if (transport instanceof UnixTransport) {
+            throw new IllegalStateException("startTls is not offered on a Unix domain socket (" + this
+                    + "); serve TLS over a socket file with Server.Builder.tls");
+        }
         if (!(transport instanceof TcpTransport)) {
             throw new IllegalStateException(this + " already speaks TLS");
         }
@@ -451,18 +518,27 @@ public final class ClientSocket implements AutoCloseable {
      * The local end of the connection; still answers after {@link #close()}.
      *
      * @return this side's address and port
+     * @throws IllegalStateException for a Unix domain socket, which has no IP address
      */
     public InetSocketAddress localAddress() {
-        return (InetSocketAddress) transport.localAddress();
+        return inet(transport.localAddress());
     }
 
     /**
      * The remote end of the connection; still answers after {@link #close()}.
      *
      * @return the peer's address and port
+     * @throws IllegalStateException for a Unix domain socket, which has no IP address
      */
     public InetSocketAddress peerAddress() {
-        return (InetSocketAddress) transport.peerAddress();
+        return inet(transport.peerAddress());
+    }
+
+    private InetSocketAddress inet(SocketAddress address) {
+        if (address instanceof InetSocketAddress inet) {
+            return inet;
+        }
+        throw new IllegalStateException(this + " is a Unix domain socket, which has no IP address");
     }
 
     /**
@@ -527,8 +603,8 @@ public final class ClientSocket implements AutoCloseable {
         Transport current = transport;
         String tls = current instanceof TlsTransport
                 ? ", " + current.tls().map(NegotiatedTls::protocol).orElse("TLS handshake pending") : "";
-        return "ClientSocket[" + Listeners.hostAndPort(localAddress()) + " -> "
-                + Listeners.hostAndPort(peerAddress()) + tls + (isOpen() ? "" : ", closed") + "]";
+        return "ClientSocket[" + Listeners.describe(current.localAddress()) + " -> "
+                + Listeners.describe(current.peerAddress()) + tls + (isOpen() ? "" : ", closed") + "]";
     }
 
     /**
@@ -564,7 +640,7 @@ public final class ClientSocket implements AutoCloseable {
 
     private byte[] received(ByteBuffer buffer, int count) throws EOFException {
         if (count < 0) {
-            throw new EOFException("the peer " + Listeners.hostAndPort(peerAddress())
+            throw new EOFException("the peer " + Listeners.describe(transport.peerAddress())
                     + " closed the connection (end of stream)");
         }
         return Arrays.copyOf(buffer.array(), buffer.position());
@@ -572,7 +648,7 @@ public final class ClientSocket implements AutoCloseable {
 
     private SocketTimeoutException receiveTimedOut(Duration timeout, SocketTimeoutException cause) {
         return withCause(new SocketTimeoutException("nothing received from "
-                + Listeners.hostAndPort(peerAddress()) + " within " + timeout), cause);
+                + Listeners.describe(transport.peerAddress()) + " within " + timeout), cause);
     }
 
     private static void checkMaxBytes(int maxBytes) {

@@ -3,25 +3,34 @@ package dev.glisten.socket;
 import dev.glisten.Tls;
 import dev.glisten.internal.Descriptors;
 import dev.glisten.internal.Listeners;
+import dev.glisten.internal.Readiness;
 import dev.glisten.internal.TcpTransport;
 import dev.glisten.internal.TlsTransport;
+import dev.glisten.internal.UnixSocketFile;
+import dev.glisten.internal.UnixTransport;
 import dev.glisten.internal.tls.RealTls;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A bound TCP listen socket: glisten's {@code tcp.listen} and {@code tcp.accept} for code that
- * serves connections itself instead of through {@link dev.glisten.Server}.
+ * serves connections itself instead of through {@link dev.glisten.Server}. Also a Unix domain
+ * listen socket, from {@link #listen(Path, SocketOptions)}, with the same calls.
  *
  * <pre>{@code
  * try (ListenSocket listener = ListenSocket.listen(0)) {
@@ -52,8 +61,12 @@ public final class ListenSocket implements AutoCloseable {
     private final SocketOptions options;
     // Null for plain TCP.
     private final RealTls tls;
-    // Read once: a closed channel no longer reports its address.
-    private final InetSocketAddress localAddress;
+    // Read once: a closed channel no longer reports its address. A UnixDomainSocketAddress for a
+    // socket file.
+    private final SocketAddress address;
+    // For a socket file only: how accepts wait (the channel is non-blocking), and which file to remove.
+    private final Readiness acceptable;
+    private final Object unixFileKey;
     // Accepts take turns here rather than only on the channel's own lock, which has no timeout:
     // behind an untimed accept, a timed one would otherwise wait past its deadline.
     private final ReentrantLock acceptLock = new ReentrantLock();
@@ -62,7 +75,16 @@ public final class ListenSocket implements AutoCloseable {
         this.channel = channel;
         this.options = options;
         this.tls = tls;
-        this.localAddress = (InetSocketAddress) channel.getLocalAddress();
+        this.address = channel.getLocalAddress();
+        if (address instanceof UnixDomainSocketAddress unix) {
+            // No socket adaptor, so no SO_TIMEOUT: timed accepts wait in a selector.
+            channel.configureBlocking(false);
+            this.acceptable = new Readiness(channel, SelectionKey.OP_ACCEPT);
+            this.unixFileKey = UnixSocketFile.key(unix.getPath());
+        } else {
+            this.acceptable = null;
+            this.unixFileKey = null;
+        }
     }
 
     /**
@@ -119,6 +141,47 @@ public final class ListenSocket implements AutoCloseable {
         return open(port, options, (RealTls) Objects.requireNonNull(tls, "tls"));
     }
 
+    /**
+     * Listens on a Unix domain socket at {@code socketFile} with {@link SocketOptions#defaults()}; see
+     * {@link #listen(Path, SocketOptions)}.
+     *
+     * @param socketFile where to create the socket file
+     * @return the listen socket; close it when done, which removes the file
+     * @throws IOException as for {@link #listen(Path, SocketOptions)}
+     */
+    public static ListenSocket listen(Path socketFile) throws IOException {
+        return listen(socketFile, SocketOptions.defaults());
+    }
+
+    /**
+     * Listens on a Unix domain socket at {@code socketFile}, for local clients
+     * ({@link ClientSocket#connect(Path, Duration)}). A socket file left there by a server that is
+     * gone is removed first; {@link #close()} removes this one's. Of {@code options} the backlog and
+     * the buffer sizes apply; the TCP-only ones ({@code noDelay}, {@code keepAlive},
+     * {@code linger}, the bind address) are ignored. Accepted sockets have no IP addresses, and
+     * there is no TLS variant: serve TLS over a socket file with {@link dev.glisten.Server}.
+     *
+     * @param socketFile where to create the socket file; its directory must exist
+     * @param options the backlog and buffer sizes
+     * @return the listen socket; close it when done
+     * @throws BindException naming {@code unix:PATH} when another live server listens there (it is
+     *     left alone) or the directory does not exist
+     * @throws IOException naming the path when it exists and is not a socket (it is never deleted),
+     *     or the socket cannot be opened
+     */
+    public static ListenSocket listen(Path socketFile, SocketOptions options) throws IOException {
+        Objects.requireNonNull(socketFile, "socketFile");
+        Objects.requireNonNull(options, "options");
+        ServerSocketChannel channel = Listeners.listen(socketFile, options);
+        try {
+            return new ListenSocket(channel, options, null);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            UnixSocketFile.remove(socketFile, UnixSocketFile.key(socketFile));
+            throw e;
+        }
+    }
+
     private static ListenSocket open(int port, SocketOptions options, RealTls tls) throws IOException {
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("port must be between 0 (any free port) and 65535, got " + port);
@@ -155,7 +218,7 @@ public final class ListenSocket implements AutoCloseable {
         acceptLock.lock();
         SocketChannel accepted;
         try {
-            accepted = channel.accept();
+            accepted = acceptable == null ? channel.accept() : acceptWaiting(0L);
         } catch (IOException e) {
             throw ClientSocket.asChannelFailure(e, channel.isOpen());
         } finally {
@@ -187,10 +250,14 @@ public final class ListenSocket implements AutoCloseable {
         }
         SocketChannel accepted;
         try {
-            // A channel has no accept timeout; its socket adaptor has SO_TIMEOUT, which leaves the
-            // channel usable after a timeout and parks a virtual thread instead of pinning it.
-            channel.socket().setSoTimeout(TcpTransport.soTimeoutUntil(deadline));
-            accepted = channel.socket().accept().getChannel();
+            if (acceptable != null) {
+                accepted = acceptWaiting(deadline);
+            } else {
+                // A channel has no accept timeout; its socket adaptor has SO_TIMEOUT, which leaves the
+                // channel usable after a timeout and parks a virtual thread instead of pinning it.
+                channel.socket().setSoTimeout(TcpTransport.soTimeoutUntil(deadline));
+                accepted = channel.socket().accept().getChannel();
+            }
         } catch (SocketTimeoutException e) {
             throw acceptTimedOut(timeout, e);
         } catch (IOException e) {
@@ -201,23 +268,51 @@ public final class ListenSocket implements AutoCloseable {
         return configured(accepted);
     }
 
+    /** Accepts from the non-blocking channel of a socket file, waiting until {@code deadline} (0: none). */
+    private SocketChannel acceptWaiting(long deadline) throws IOException {
+        for (;;) {
+            SocketChannel accepted = channel.accept();
+            if (accepted != null) {
+                return accepted;
+            }
+            if (!acceptable.await(deadline)) {
+                throw new SocketTimeoutException("accept timed out");
+            }
+        }
+    }
+
     /**
      * The address this socket is bound to, with the port the kernel chose when 0 was asked for.
      * Still answers after {@link #close()}.
      *
      * @return the bound address and port
+     * @throws IllegalStateException for a Unix domain socket, which has neither; see {@link #unixPath()}
      */
     public InetSocketAddress localAddress() {
-        return localAddress;
+        if (address instanceof InetSocketAddress inet) {
+            return inet;
+        }
+        throw new IllegalStateException(this + " is a Unix domain socket, which has no IP address or port;"
+                + " see unixPath()");
     }
 
     /**
      * The bound port, as {@code localAddress().getPort()}: give it to clients when you listened on 0.
      *
      * @return 1 to 65535
+     * @throws IllegalStateException for a Unix domain socket; see {@link #unixPath()}
      */
     public int port() {
-        return localAddress.getPort();
+        return localAddress().getPort();
+    }
+
+    /**
+     * The socket file of a listen socket opened with {@link #listen(Path, SocketOptions)}.
+     *
+     * @return its path; empty for TCP
+     */
+    public Optional<Path> unixPath() {
+        return address instanceof UnixDomainSocketAddress unix ? Optional.of(unix.getPath()) : Optional.empty();
     }
 
     /**
@@ -230,18 +325,22 @@ public final class ListenSocket implements AutoCloseable {
     }
 
     /**
-     * Stops listening and frees the port. Threads blocked in {@link #accept()} wake with
-     * {@link AsynchronousCloseException}; connections already accepted stay open. Idempotent; never
-     * throws.
+     * Stops listening and frees the port (or removes the socket file, if it is still this one's).
+     * Threads blocked in {@link #accept()} wake with {@link AsynchronousCloseException};
+     * connections already accepted stay open. Idempotent; never throws.
      */
     @Override
     public void close() {
         Descriptors.release(channel);
+        if (acceptable != null) {
+            acceptable.close();
+            UnixSocketFile.remove(((UnixDomainSocketAddress) address).getPath(), unixFileKey);
+        }
     }
 
     @Override
     public String toString() {
-        return "ListenSocket[" + Listeners.hostAndPort(localAddress) + (tls == null ? "" : ", TLS")
+        return "ListenSocket[" + Listeners.describe(address) + (tls == null ? "" : ", TLS")
                 + (isOpen() ? "" : ", closed") + "]";
     }
 
@@ -253,6 +352,11 @@ public final class ListenSocket implements AutoCloseable {
 
     private ClientSocket configured(SocketChannel accepted) throws IOException {
         try {
+            if (acceptable != null) {
+                UnixTransport transport = new UnixTransport(accepted);
+                transport.configure(options);
+                return new ClientSocket(transport, true);
+            }
             TcpTransport transport = new TcpTransport(accepted);
             transport.configure(options);
             return new ClientSocket(tls == null ? transport : new TlsTransport(transport, tls), true);
@@ -264,7 +368,7 @@ public final class ListenSocket implements AutoCloseable {
 
     private SocketTimeoutException acceptTimedOut(Duration timeout, SocketTimeoutException cause) {
         SocketTimeoutException timedOut = new SocketTimeoutException("no connection to accept on "
-                + Listeners.hostAndPort(localAddress) + " within " + timeout);
+                + Listeners.describe(address) + " within " + timeout);
         if (cause != null) {
             timedOut.initCause(cause);
         }

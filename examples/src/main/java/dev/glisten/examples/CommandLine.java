@@ -40,11 +40,25 @@ final class CommandLine {
     private static final List<Option> OPTIONS = List.of(
             new Option("--port", "N",
                     "TCP port to listen on; 0 lets the system pick a free one (default " + DEFAULT_PORT + ")",
-                    (settings, value) -> settings.port = port(value)),
+                    (settings, value) -> {
+                        settings.port = port(value);
+                        settings.tcpOption = "--port";
+                    }),
             new Option("--bind", "ADDRESS",
                     "address to listen on (default " + DEFAULT_BIND_ADDRESS + ", every IPv4 address);"
                             + " :: for every address, 127.0.0.1 or ::1 for loopback only",
-                    (settings, value) -> settings.bindAddress = bindAddress(value)),
+                    (settings, value) -> {
+                        settings.bindAddress = bindAddress(value);
+                        settings.tcpOption = "--bind";
+                    }),
+            new Option("--unix", "PATH",
+                    "listen on a Unix domain socket file instead of TCP (echo and chat; not with --port or --bind);"
+                            + " a stale socket file there is replaced, the file is removed at exit",
+                    (settings, value) -> settings.unixPath = Optional.of(path(value))),
+            new Option("--listen-sockets", "N",
+                    "open N listen sockets on the port with SO_REUSEPORT, the kernel spreading clients over them"
+                            + " (echo and chat, TCP only; default 1)",
+                    (settings, value) -> settings.listenSockets = OptionalInt.of(listenSockets(value))),
             new Option("--tls-cert", "FILE",
                     "serve TLS with this PEM certificate chain, server's certificate first (echo and chat;"
                             + " needs --tls-key; default: plain TCP)",
@@ -90,14 +104,24 @@ final class CommandLine {
      * @param idleTimeout how long a client may send nothing before it is disconnected, empty for
      *     no limit
      * @param drainTimeout on SIGINT or SIGTERM, how long open connections may take to finish
+     * @param unixPath the Unix domain socket file to listen on instead of TCP, empty for TCP
+     * @param listenSockets how many SO_REUSEPORT listen sockets, empty for the library's one
      * @param proxyProtocol whether every connection must begin with a PROXY protocol header (v1 or v2)
      */
     record Run(Example example, int port, String bindAddress, Optional<Tls> tls, OptionalInt maxConnections,
-            Optional<Duration> idleTimeout, Duration drainTimeout, boolean proxyProtocol) implements Parsed {
+            Optional<Duration> idleTimeout, Duration drainTimeout, Optional<Path> unixPath,
+            OptionalInt listenSockets, boolean proxyProtocol) implements Parsed {
         /** Plain TCP, every other option at its default. */
         Run(Example example, int port, String bindAddress) {
             this(example, port, bindAddress, Optional.empty(), OptionalInt.empty(), Optional.empty(),
-                    DEFAULT_DRAIN_TIMEOUT, false);
+                    DEFAULT_DRAIN_TIMEOUT, Optional.empty(), OptionalInt.empty(), false);
+        }
+
+        /** TCP on one listen socket, without PROXY protocol. */
+        Run(Example example, int port, String bindAddress, Optional<Tls> tls, OptionalInt maxConnections,
+                Optional<Duration> idleTimeout, Duration drainTimeout) {
+            this(example, port, bindAddress, tls, maxConnections, idleTimeout, drainTimeout, Optional.empty(),
+                    OptionalInt.empty(), false);
         }
     }
 
@@ -146,7 +170,8 @@ final class CommandLine {
         StringBuilder usage = new StringBuilder()
                 .append("Usage: java -jar glisten-examples.jar <").append(exampleChoices("|")).append("> [options]\n\n")
                 .append("Runs a glisten example server until Ctrl-C or SIGTERM. Once it listens it prints\n")
-                .append("\"listening on HOST:PORT\" on standard output; logs go to standard error. On Ctrl-C or\n")
+                .append("\"listening on HOST:PORT\" (\"listening on unix:PATH\" with --unix) on standard output;\n")
+                .append("logs go to standard error. On Ctrl-C or\n")
                 .append("SIGTERM it gives connections time to finish (--drain-timeout), then reports how they ended\n")
                 .append("on standard error.\n\n")
                 .append("Examples:\n");
@@ -208,6 +233,19 @@ final class CommandLine {
                 + ", got \"" + value + "\"");
     }
 
+    private static int listenSockets(String value) throws UsageException {
+        try {
+            int count = Integer.parseInt(value);
+            // The library shares its acceptors (10 by default) out among the listen sockets.
+            if (count >= 1 && count <= 10) {
+                return count;
+            }
+        } catch (NumberFormatException notANumber) {
+            // Reported below, with the range.
+        }
+        throw new UsageException("--listen-sockets must be a whole number from 1 to 10, got \"" + value + "\"");
+    }
+
     private static Duration idleTimeout(String value) throws UsageException {
         return seconds(value).filter(timeout -> !timeout.isZero()).orElseThrow(() -> new UsageException(
                 "--idle-timeout must be a number of seconds above 0 and at most " + LONGEST_SECONDS
@@ -252,6 +290,13 @@ final class CommandLine {
         return Path.of(value);
     }
 
+    private static Path path(String value) throws UsageException {
+        if (value.isEmpty()) {
+            throw new UsageException("--unix needs a file name: --unix PATH");
+        }
+        return Path.of(value);
+    }
+
     private static String exampleChoices(String separator) {
         return Arrays.stream(Example.values()).map(Example::command).collect(Collectors.joining(separator));
     }
@@ -267,6 +312,10 @@ final class CommandLine {
         Optional<Duration> idleTimeout = Optional.empty();
         Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         boolean proxyProtocol;
+        Optional<Path> unixPath = Optional.empty();
+        OptionalInt listenSockets = OptionalInt.empty();
+        // The last of --port and --bind given, if any: they contradict --unix.
+        String tcpOption;
 
         Run run() throws UsageException {
             if (example == null) {
@@ -285,7 +334,19 @@ final class CommandLine {
                 throw new UsageException("the " + example.command() + " example reads no PROXY protocol header;"
                         + " --proxy-protocol works with " + serverExamples());
             }
-            return new Run(example, port, bindAddress, tls, maxConnections, idleTimeout, drainTimeout, proxyProtocol);
+            if (unixPath.isPresent() && tcpOption != null) {
+                throw new UsageException("--unix listens on a socket file instead of TCP; " + tcpOption
+                        + " does not go with it");
+            }
+            if (unixPath.isPresent() && listenSockets.isPresent()) {
+                throw new UsageException("--listen-sockets shares a TCP port; it does not go with --unix");
+            }
+            if (!example.builtOnServer() && (unixPath.isPresent() || listenSockets.isPresent())) {
+                throw new UsageException("the " + example.command() + " example listens on TCP only;"
+                        + (unixPath.isPresent() ? " --unix" : " --listen-sockets") + " works with " + serverExamples());
+            }
+            return new Run(example, port, bindAddress, tls, maxConnections, idleTimeout, drainTimeout, unixPath,
+                    listenSockets, proxyProtocol);
         }
 
         private Optional<Tls> tls() throws UsageException {

@@ -5,6 +5,8 @@ import dev.glisten.ProxyProtocol;
 import dev.glisten.Server;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
@@ -85,6 +87,12 @@ enum Example {
         if (run.proxyProtocol()) {
             builder.proxyProtocol(ProxyProtocol.required(ProxyProtocol.Version.ANY));
         }
+        run.listenSockets().ifPresent(builder::listenSockets);
+        if (run.unixPath().isPresent()) {
+            Server started = builder.start(run.unixPath().get());
+            return new Running(UnixDomainSocketAddress.of(run.unixPath().get()), started::shutdown,
+                    started::awaitTermination);
+        }
         Server started = builder.start(run.port());
         return new Running(started.address(), started::shutdown, started::awaitTermination);
     }
@@ -92,13 +100,14 @@ enum Example {
     /**
      * A started example, whichever API it is built on.
      *
-     * @param address the bound address, with the real port
+     * @param address the bound address, with the real port: an {@link InetSocketAddress}, or a
+     *     {@link UnixDomainSocketAddress} with {@code --unix}
      * @param shutdown stops it, letting connections finish for at most the given drain timeout, and
      *     returns once it has stopped, with how the connections ended ({@code null} if it was
      *     already stopping)
      * @param termination blocks until it has stopped
      */
-    record Running(InetSocketAddress address, Function<Duration, DrainReport> shutdown, Termination termination) { }
+    record Running(SocketAddress address, Function<Duration, DrainReport> shutdown, Termination termination) { }
 
     @FunctionalInterface
     interface Termination {

@@ -14,16 +14,18 @@ import java.util.concurrent.TimeoutException;
 /**
  * Runs one example from the command line:
  * {@code java -jar examples/target/glisten-examples.jar <echo|chat|lowlevel> [--port N] [--bind ADDRESS]
- * [--tls-cert FILE --tls-key FILE] [--max-connections N] [--idle-timeout SECONDS]
- * [--drain-timeout SECONDS]} (defaults: port 3000, every IPv4 address, plain TCP, the library's
- * connection limit, no idle timeout, a 10 second drain).
+ * [--unix PATH] [--listen-sockets N] [--tls-cert FILE --tls-key FILE] [--max-connections N]
+ * [--idle-timeout SECONDS] [--drain-timeout SECONDS]} (defaults: port 3000, every IPv4 address, plain
+ * TCP, one listen socket, the library's connection limit, no idle timeout, a 10 second drain).
  *
  * <p>The contract scripts and tests rely on:
  * <ul>
  *   <li>once listening, exactly one line on standard output, {@code listening on HOST:PORT}, with
  *       the real port (useful with {@code --port 0}) and IPv6 hosts in brackets, the same with TLS
  *       or without; everything else, logs and the line saying that TLS is on included, goes to
- *       standard error;</li>
+ *       standard error. With {@code --unix PATH} (echo and chat) the line is
+ *       {@code listening on unix:PATH}, the path as given; the socket file is removed when the
+ *       server stops;</li>
  *   <li>SIGINT or SIGTERM stops the server gracefully and the process exits: the listen socket
  *       closes, every connection is told ({@link dev.glisten.Message.ShuttingDown}) and has up to
  *       the drain timeout to finish, the rest are closed, and one line on standard error reports
@@ -88,12 +90,14 @@ public final class Main {
                 "stop-" + run.example().command()));
         // On standard error, so standard output stays the one line that scripts parse.
         run.tls().ifPresent(tls -> System.err.println(CommandLine.PROGRAM + ": serving TLS with " + tls
-                + "; try: openssl s_client -connect " + clientHostAndPort(running.address()) + " -quiet"));
+                + "; try: openssl s_client " + (running.address() instanceof InetSocketAddress inet
+                        ? "-connect " + clientHostAndPort(inet) : "-unix " + run.unixPath().orElseThrow()) + " -quiet"));
         if (run.proxyProtocol()) {
             System.err.println(CommandLine.PROGRAM + ": every connection must begin with a PROXY protocol header"
                     + " (v1 or v2); let only the proxy reach this port");
         }
-        System.out.println("listening on " + hostAndPort(running.address()));
+        System.out.println("listening on " + (running.address() instanceof InetSocketAddress inet
+                ? hostAndPort(inet) : "unix:" + run.unixPath().orElseThrow()));
         System.out.flush();
         running.termination().await();
     }

@@ -66,7 +66,7 @@ class CommandLineTest {
                 "--drain-timeout", "2"));
 
         assertThat(run).isEqualTo(new Run(Example.ECHO, 3000, "0.0.0.0", Optional.empty(), OptionalInt.of(2),
-                Optional.of(Duration.ofMillis(500)), Duration.ofSeconds(2), false));
+                Optional.of(Duration.ofMillis(500)), Duration.ofSeconds(2), Optional.empty(), OptionalInt.empty(), false));
     }
 
     @Test
@@ -110,6 +110,17 @@ class CommandLineTest {
     }
 
     @Test
+    void unixAndListenSocketsAreRead() throws Exception {
+        Run unix = (Run) CommandLine.parse(List.of("chat", "--unix", "/tmp/chat.sock"));
+        assertThat(unix.unixPath()).hasValue(java.nio.file.Path.of("/tmp/chat.sock"));
+        assertThat(unix.listenSockets()).isEmpty();
+
+        Run reusePort = (Run) CommandLine.parse(List.of("echo", "--listen-sockets=4", "--port", "0"));
+        assertThat(reusePort.unixPath()).isEmpty();
+        assertThat(reusePort.listenSockets()).hasValue(4);
+    }
+
+    @Test
     void helpWinsOverEverythingElse() throws Exception {
         assertThat(CommandLine.parse(List.of("--help"))).isInstanceOf(Help.class);
         assertThat(CommandLine.parse(List.of("chat", "--port", "nonsense", "-h"))).isInstanceOf(Help.class);
@@ -138,6 +149,14 @@ class CommandLineTest {
         "lowlevel --proxy-protocol | the lowlevel example reads no PROXY protocol header; --proxy-protocol works with echo and chat",
         "echo --proxy-protocol=v1  | --proxy-protocol takes no value",
         "echo --tls-cert /no/such/c.pem --tls-key /no/such/k.pem | certificate file /no/such/c.pem: does not exist",
+        "echo --unix /tmp/e.sock --port 1  | --unix listens on a socket file instead of TCP; --port does not go with it",
+        "echo --bind ::1 --unix /tmp/e.sock | --unix listens on a socket file instead of TCP; --bind does not go with it",
+        "chat --unix=                      | --unix needs a file name: --unix PATH",
+        "lowlevel --unix /tmp/e.sock       | the lowlevel example listens on TCP only; --unix works with echo and chat",
+        "echo --unix /tmp/e.sock --listen-sockets 2 | --listen-sockets shares a TCP port; it does not go with --unix",
+        "echo --listen-sockets 0           | --listen-sockets must be a whole number from 1 to 10, got \"0\"",
+        "echo --listen-sockets 11          | got \"11\"",
+        "lowlevel --listen-sockets 2       | the lowlevel example listens on TCP only; --listen-sockets works with echo and chat",
         "echo --max-connections 0          | --max-connections must be a whole number from 1 to 2147483647, got \"0\"",
         "echo --max-connections -2         | --max-connections must be a whole number from 1 to 2147483647, got \"-2\"",
         "echo --max-connections 2147483648 | got \"2147483648\"",
@@ -227,6 +246,7 @@ class CommandLineTest {
         assertThat(usage).contains("--proxy-protocol ");
         assertThat(usage).contains("--port N", "--bind ADDRESS", "--tls-cert FILE", "--tls-key FILE", "--help",
                 "default 3000", "default 0.0.0.0").endsWith("\n");
+        assertThat(usage).contains("--unix PATH", "--listen-sockets N", "listening on unix:PATH");
         assertThat(usage).contains("--max-connections N", "--idle-timeout SECONDS", "--drain-timeout SECONDS",
                 "default 16384, the library's", "default none", "default 10", "0 closes them at once", "0.5");
     }
@@ -235,7 +255,7 @@ class CommandLineTest {
     void theUsageKeepsTheDescriptionsInOneColumn() {
         List<String> optionLines = CommandLine.usage().lines().dropWhile(line -> !line.equals("Options:")).skip(1).toList();
 
-        assertThat(optionLines).hasSize(9).allSatisfy(line -> assertThat(line).matches("  --[a-z-]+( [A-Z]+)? +\\S.*"));
+        assertThat(optionLines).hasSize(11).allSatisfy(line -> assertThat(line).matches("  --[a-z-]+( [A-Z]+)? +\\S.*"));
         assertThat(optionLines.stream().map(CommandLineTest::descriptionColumn).distinct()).hasSize(1);
     }
 

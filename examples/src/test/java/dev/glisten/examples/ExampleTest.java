@@ -20,7 +20,7 @@ class ExampleTest {
     @EnumSource(Example.class)
     void shutsDownReportingHowItsConnectionEnded(Example example) throws Exception {
         Example.Running running = example.start(new Run(example, 0, "127.0.0.1"));
-        try (TestClient client = MainIT.talkTo(example.command(), running.address().getPort())) {
+        try (TestClient client = MainIT.talkTo(example.command(), ((java.net.InetSocketAddress) running.address()).getPort())) {
             DrainReport report = running.shutdown().apply(DRAIN);
 
             // echo and chat end the connection at the notice; lowlevel cuts its client off.
@@ -38,7 +38,7 @@ class ExampleTest {
     @Test
     void theLowLevelExampleRefusesServerOptions() {
         Run withLimit = new Run(Example.LOWLEVEL, 0, "127.0.0.1", Optional.empty(), OptionalInt.of(2),
-                Optional.empty(), Duration.ZERO, false);
+                Optional.empty(), Duration.ZERO, Optional.empty(), OptionalInt.empty(), false);
 
         assertThatThrownBy(() -> Example.LOWLEVEL.start(withLimit))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -7,6 +7,10 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -107,6 +111,52 @@ class MainIT {
             assertThat(jar.awaitExit()).isEqualTo(1);
             assertThat(jar.stderr()).contains("cannot listen on 127.0.0.1:" + taken.getLocalPort());
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"echo", "chat"})
+    void servesOnAUnixSocketFileUntilSigterm(String example) throws Exception {
+        Path socketFile = output.resolve(example + ".sock");
+        jar = start(example, "--unix", socketFile.toString());
+        awaitLine(jar, "listening on unix:" + socketFile + "\n");
+
+        try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socketFile))) {
+            String greeting = example.equals("chat") ? "welcome" : "ping\n";
+            if (example.equals("echo")) {
+                client.write(ByteBuffer.wrap("ping\n".getBytes(StandardCharsets.UTF_8)));
+            }
+            ByteBuffer received = ByteBuffer.allocate(256);
+            long deadline = System.nanoTime() + JarProcess.STARTUP.toNanos();
+            client.configureBlocking(false);
+            while (!new String(received.array(), 0, received.position(), StandardCharsets.UTF_8).startsWith(greeting)
+                    && System.nanoTime() < deadline) {
+                if (client.read(received) < 0) {
+                    break;
+                }
+                Thread.sleep(5);
+            }
+            assertThat(new String(received.array(), 0, received.position(), StandardCharsets.UTF_8)).startsWith(greeting);
+            assertThat(jar.terminate()).isIn(0, TERMINATED);
+        }
+        assertThat(jar.stdout()).isEqualTo("listening on unix:" + socketFile + "\n");
+        assertThat(socketFile).doesNotExist();
+    }
+
+    @Test
+    void unixWithPortExitsWith2() throws Exception {
+        jar = start("echo", "--unix", output.resolve("x.sock").toString(), "--port", "0");
+
+        assertThat(jar.awaitExit()).isEqualTo(2);
+        assertThat(jar.stderr().lines().findFirst()).hasValue(
+                "glisten-examples: --unix listens on a socket file instead of TCP; --port does not go with it");
+    }
+
+    private static void awaitLine(JarProcess jar, String line) throws Exception {
+        long deadline = System.nanoTime() + JarProcess.STARTUP.toNanos();
+        while (!jar.stdout().contains("\n") && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(jar.stdout()).as("stderr: %s", jar.stderr()).isEqualTo(line);
     }
 
     private JarProcess start(String... args) throws Exception {

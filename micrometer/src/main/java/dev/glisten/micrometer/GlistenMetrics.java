@@ -51,12 +51,13 @@ import java.util.function.ToLongFunction;
  * </table>
  *
  * <p>Every meter carries {@code local.address}, the server's bound address as {@code host:port}
- * ({@code [v6-address]:port} for IPv6), as Reactor Netty's do, and then the tags given to the
- * constructor, which win over {@code local.address} if they name it too (useful for a server bound
- * to the wildcard address). {@code connections.closed} is registered for every kind of
- * {@link CloseReason} when bound, so each series exists from the start at 0 rather than appearing
- * with its first close. The counters are {@link FunctionCounter}s over the server's own totals: no
- * glisten code path touches Micrometer.
+ * ({@code [v6-address]:port} for IPv6, {@code unix:PATH} for a Unix domain socket), as Reactor
+ * Netty's do, and then the tags given to the constructor, which win over {@code local.address}
+ * if they name it too (useful for a server bound to the wildcard address).
+ * {@code connections.closed} is registered for every kind of {@link CloseReason} when bound, so
+ * each series exists from the start at 0 rather than appearing with its first close. The counters
+ * are {@link FunctionCounter}s over the server's own totals: no glisten code path touches
+ * Micrometer.
  *
  * <p>Reactor Netty's {@code connections.total} is a gauge of open connections; here that gauge is
  * {@code connections.active}, and the total since the start is the counter
@@ -103,7 +104,8 @@ public final class GlistenMetrics implements MeterBinder {
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        Tags common = Tags.of("local.address", format(server.address())).and(tags);
+        Tags common = Tags.of("local.address",
+                server.unixPath().map(path -> "unix:" + path).orElseGet(() -> format(server.address()))).and(tags);
 
         Gauge.builder(PREFIX + "connections.active", server, stats(ServerStats::activeConnections))
                 .description("Connections open now: accepted and not yet closed")
