@@ -40,6 +40,8 @@ class SuspendResumeTest {
             try (TestClient before = TestClient.connect(server)) {
                 assertThat(before.roundTrip("before")).isEqualTo("before");
                 for (int round = 0; round < 3; round++) {
+                    // The previous round's client closed its end; the server may not have seen it yet.
+                    TestSupport.eventually("only the first client is left", () -> server.connectionCount() == 1);
                     server.suspend();
                     assertThat(server.isSuspended()).isTrue();
                     assertThat(server.isRunning()).as("a suspended server is running").isTrue();
