@@ -89,6 +89,7 @@ public final class TestConnection<S, M> implements Connection<M> {
     private boolean initialized;
     private boolean inCall;
     private boolean ended;
+    private boolean peerDone;
     private volatile boolean open = true;
     private volatile CloseReason closeCause;
     private CloseReason reported;
@@ -129,7 +130,7 @@ public final class TestConnection<S, M> implements Connection<M> {
      *
      * @param bytes the bytes, at least one (a read never yields zero bytes)
      * @return this
-     * @throws IllegalStateException if the peer already closed its side
+     * @throws IllegalStateException if the peer already closed its side, or the connection ended
      */
     public TestConnection<S, M> receive(byte[] bytes) {
         if (bytes.length == 0) {
@@ -366,9 +367,13 @@ public final class TestConnection<S, M> implements Connection<M> {
     // --- the engine: the same rounds as the server's ConnectionProcess ---
 
     private void enqueue(Object item) {
-        if (!inbound.isEmpty() && inbound.peekLast() == END_OF_STREAM) {
-            throw new IllegalStateException("the peer already closed its side");
+        if (peerDone) {
+            throw new IllegalStateException("the peer already closed its side (or its read failed)");
         }
+        if (ended) {
+            throw new IllegalStateException("the connection has ended: " + reported);
+        }
+        peerDone = !(item instanceof byte[]);
         inbound.add(item);
         runPending();
     }
