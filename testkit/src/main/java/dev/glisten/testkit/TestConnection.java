@@ -1,0 +1,880 @@
+package dev.glisten.testkit;
+
+import dev.glisten.CloseReason;
+import dev.glisten.Connection;
+import dev.glisten.ConnectionHandle;
+import dev.glisten.Handler;
+import dev.glisten.Message;
+import dev.glisten.NegotiatedTls;
+import dev.glisten.Next;
+import dev.glisten.OnClose;
+import dev.glisten.OnInit;
+import dev.glisten.ProxyHeader;
+import dev.glisten.Tls;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Runs a handler without a socket, in the manner of Netty's {@code EmbeddedChannel}: the test feeds
+ * it bytes and {@link Message.User} messages, reads back what it sent, and sees whether and why it
+ * stopped. It is the {@link Connection} the handler is given.
+ *
+ * <pre>{@code
+ * TestConnection<Integer, String> connection = TestConnection.of(connection -> 0, handler).start();
+ * connection.receive("ping\n");
+ * assertThat(connection.sentText()).isEqualTo("pong\n");
+ * connection.peerClosed();
+ * assertThat(connection.closeReason()).contains(new CloseReason.PeerClosed());
+ * }</pre>
+ *
+ * <p>It follows the server's rules (see {@code ConnectionProcess} in the core): {@link OnInit} runs
+ * in {@link Builder#start()}; then each round delivers queued user messages first (at most 64), then
+ * the next packet; a close requested during a call ({@link #close()}, a failed send) ends the
+ * connection once the call returns; {@link OnClose} runs exactly once, with the first reason
+ * recorded, the last state, or {@code null} if {@link OnInit} did not return.
+ *
+ * <p>Everything runs on the calling thread before the calling method returns: {@link #receive},
+ * {@link #deliver}, {@link #advance} and the others return once the handler has nothing left to do.
+ * A {@link ConnectionHandle#send} from another thread (or from a handler running on it, which must
+ * not be re-entered) only queues; {@link #runPending()} delivers it. Time is a virtual clock that
+ * only {@link #advance(Duration)} moves, so idle timeouts and lifetimes fire exactly when a test
+ * says. Not thread-safe beyond {@link ConnectionHandle#send}.
+ *
+ * @param <S> the connection's state
+ * @param <M> the type of {@link Message.User} messages
+ */
+public final class TestConnection<S, M> implements Connection<M> {
+
+    /** As the server's: the most user messages delivered between two looks at the socket. */
+    private static final int MAILBOX_BATCH = 64;
+    private static final Object NULL_MESSAGE = new Object();
+    private static final Object END_OF_STREAM = new Object();
+    /** The virtual clock starts here, so that timestamps in a test's output are recognisable. */
+    private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
+
+    private final Builder<S, M> config;
+    private final Handle handle = new Handle();
+    private final ReentrantLock turn = new ReentrantLock();
+    private final ConcurrentLinkedQueue<Object> mailbox = new ConcurrentLinkedQueue<>();
+    // Packets, END_OF_STREAM or an IOException (a read error), in the order the peer sent them.
+    private final ArrayDeque<Object> inbound = new ArrayDeque<>();
+    private final List<byte[]> writes = new ArrayList<>();
+    private final ByteArrayOutputStream sent = new ByteArrayOutputStream();
+    private final Thread owner = Thread.currentThread();
+
+    private S state;
+    private boolean initialized;
+    private boolean inCall;
+    private boolean ended;
+    private boolean peerDone;
+    private volatile boolean open = true;
+    private volatile CloseReason closeCause;
+    private CloseReason reported;
+    private S finalState;
+    private int onCloseCalls;
+    private Throwable onCloseFailure;
+    private Duration shutdownNotice;
+    private boolean noticeDelivered;
+    private IOException sendFailure;
+    private NegotiatedTls tls;
+    private int startTlsCalls;
+    private long nowNanos;
+    private long lastHeard;
+
+    private TestConnection(Builder<S, M> config) {
+        this.config = config;
+        this.tls = config.tls;
+    }
+
+    /**
+     * Begins a test connection for this handler.
+     *
+     * @param onInit makes the initial state
+     * @param handler the loop
+     * @param <S> the connection's state
+     * @param <M> the type of {@link Message.User} messages
+     * @return a builder; {@link Builder#start()} runs {@code onInit}
+     */
+    public static <S, M> Builder<S, M> of(OnInit<S, M> onInit, Handler<S, M> handler) {
+        return new Builder<>(Objects.requireNonNull(onInit, "onInit"), Objects.requireNonNull(handler, "handler"));
+    }
+
+    // --- what the test does ---
+
+    /**
+     * The peer sends {@code bytes}: delivered as one {@link Message.Packet} (after any queued user
+     * messages), and the idle timer restarts.
+     *
+     * @param bytes the bytes, at least one (a read never yields zero bytes)
+     * @return this
+     * @throws IllegalStateException if the peer already closed its side, or the connection ended
+     */
+    public TestConnection<S, M> receive(byte[] bytes) {
+        if (bytes.length == 0) {
+            throw new IllegalArgumentException("a packet has at least one byte; the server never delivers an empty one");
+        }
+        enqueue(bytes.clone());
+        return this;
+    }
+
+    /**
+     * The peer sends {@code text} in UTF-8, as one packet; see {@link #receive(byte[])}.
+     *
+     * @param text the text
+     * @return this
+     */
+    public TestConnection<S, M> receive(String text) {
+        return receive(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Another thread sends {@code message} to the connection's handle: delivered after those queued
+     * before it, before any packet not yet delivered.
+     *
+     * @param message the message; may be {@code null}
+     * @return this
+     */
+    public TestConnection<S, M> deliver(M message) {
+        handle.send(message);
+        runPending();
+        return this;
+    }
+
+    /**
+     * The peer closes its side: packets it sent before are delivered, then the connection ends with
+     * {@link CloseReason.PeerClosed}.
+     *
+     * @return this
+     */
+    public TestConnection<S, M> peerClosed() {
+        enqueue(END_OF_STREAM);
+        return this;
+    }
+
+    /**
+     * Reading from the socket fails (a connection reset): the connection ends with
+     * {@link CloseReason.SocketError} once packets received before are delivered.
+     *
+     * @param error the read error
+     * @return this
+     */
+    public TestConnection<S, M> readFails(IOException error) {
+        enqueue(Objects.requireNonNull(error, "error"));
+        return this;
+    }
+
+    /**
+     * Makes every later send throw {@code error} and close the connection with
+     * {@link CloseReason.SendFailed}, as a reset peer does.
+     *
+     * @param error what sends throw
+     * @return this
+     */
+    public TestConnection<S, M> failSends(IOException error) {
+        sendFailure = Objects.requireNonNull(error, "error");
+        return this;
+    }
+
+    /**
+     * Moves the virtual clock on, then lets the connection notice: it ends with
+     * {@link CloseReason.IdleTimedOut} if no packet arrived for the idle timeout, or with
+     * {@link CloseReason.LifetimeEnded} once open for its maximum lifetime.
+     *
+     * @param time how far, zero or more
+     * @return this
+     */
+    public TestConnection<S, M> advance(Duration time) {
+        if (time.isNegative()) {
+            throw new IllegalArgumentException("time must be zero or more, got " + time);
+        }
+        nowNanos += time.toNanos();
+        runPending();
+        return this;
+    }
+
+    /**
+     * The server begins a graceful shutdown: the handler gets one {@link Message.ShuttingDown}.
+     *
+     * @param drainTimeout what the notice carries
+     * @return this
+     */
+    public TestConnection<S, M> shutdown(Duration drainTimeout) {
+        shutdownNotice = Objects.requireNonNull(drainTimeout, "drainTimeout");
+        runPending();
+        return this;
+    }
+
+    /**
+     * The server stops: the connection ends with {@link CloseReason.ServerStopped}.
+     *
+     * @return this
+     */
+    public TestConnection<S, M> serverStopped() {
+        closeWith(new CloseReason.ServerStopped());
+        runPending();
+        return this;
+    }
+
+    /**
+     * Delivers whatever is queued: user messages sent from other threads or from inside a handler
+     * call, and the consequences of a close requested meanwhile.
+     *
+     * @return this
+     */
+    public TestConnection<S, M> runPending() {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("a TestConnection runs on the thread that started it, " + owner);
+        }
+        turn.lock();
+        try {
+            if (!inCall && initialized) {
+                loop();
+            }
+        } finally {
+            turn.unlock();
+        }
+        return this;
+    }
+
+    // --- what the test reads ---
+
+    /**
+     * Every byte sent so far, in order.
+     *
+     * @return a copy
+     */
+    public byte[] sent() {
+        return sent.toByteArray();
+    }
+
+    /**
+     * Every byte sent so far, decoded as UTF-8.
+     *
+     * @return the text
+     */
+    public String sentText() {
+        return sent.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * What each successful send (or file send) wrote, one entry per call.
+     *
+     * @return copies of the writes, in order
+     */
+    public List<byte[]> writes() {
+        return writes.stream().map(byte[]::clone).toList();
+    }
+
+    /**
+     * Whether the connection is still open.
+     *
+     * @return {@code false} once {@link OnClose} has run
+     */
+    public boolean isOpen() {
+        return open;
+    }
+
+    /**
+     * Why the connection ended, as {@link OnClose} saw it.
+     *
+     * @return the reason; empty while open
+     */
+    public Optional<CloseReason> closeReason() {
+        return Optional.ofNullable(reported);
+    }
+
+    /**
+     * The state {@link OnClose} got.
+     *
+     * @return the state, {@code null} if {@link OnInit} did not return
+     * @throws IllegalStateException while the connection is open
+     */
+    public S finalState() {
+        if (onCloseCalls == 0) {
+            throw new IllegalStateException("the connection is still open");
+        }
+        return finalState;
+    }
+
+    /**
+     * The current state: the last one a call returned, or what {@link OnClose} got once closed.
+     *
+     * @return the state
+     */
+    public S state() {
+        return ended ? finalState : state;
+    }
+
+    /**
+     * How many times {@link OnClose} ran: 0 while open, then 1.
+     *
+     * @return the count
+     */
+    public int onCloseCalls() {
+        return onCloseCalls;
+    }
+
+    /**
+     * What {@link OnClose} threw; the server logs and ignores it, and so does this connection.
+     *
+     * @return the exception; empty if it returned normally or has not run
+     */
+    public Optional<Throwable> onCloseFailure() {
+        return Optional.ofNullable(onCloseFailure);
+    }
+
+    /**
+     * How many times the handler called {@link #startTls(Tls)}.
+     *
+     * @return the count
+     */
+    public int startTlsCalls() {
+        return startTlsCalls;
+    }
+
+    /**
+     * The virtual clock, for handlers that take a {@link Clock}: it moves only with {@link #advance}.
+     *
+     * @return a clock in UTC reading the virtual time
+     */
+    public Clock clock() {
+        return new VirtualClock();
+    }
+
+    // --- the engine: the same rounds as the server's ConnectionProcess ---
+
+    private void enqueue(Object item) {
+        if (peerDone) {
+            throw new IllegalStateException("the peer already closed its side (or its read failed)");
+        }
+        if (ended) {
+            throw new IllegalStateException("the connection has ended: " + reported);
+        }
+        peerDone = !(item instanceof byte[]);
+        inbound.add(item);
+        runPending();
+    }
+
+    private void init() {
+        turn.lock();
+        try {
+            lastHeard = nowNanos;
+            try {
+                inCall = true;
+                state = config.onInit.init(this);
+                initialized = true;
+            } catch (Throwable e) {
+                finish(new CloseReason.InitFailed(e));
+                return;
+            } finally {
+                inCall = false;
+            }
+            loop();
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void loop() {
+        while (!ended) {
+            CloseReason cause = closeCause;
+            if (cause != null) {
+                finish(cause);
+                return;
+            }
+            Object queued;
+            int delivered = 0;
+            while (!ended && delivered < MAILBOX_BATCH && (queued = mailbox.poll()) != null) {
+                delivered++;
+                if (!deliver(new Message.User<>(queued == NULL_MESSAGE ? null : (M) queued))) {
+                    return;
+                }
+            }
+            if (config.maxLifetime != null && nowNanos >= config.maxLifetime.toNanos()) {
+                finish(new CloseReason.LifetimeEnded(config.maxLifetime));
+                return;
+            }
+            Object read = inbound.poll();
+            if (read == END_OF_STREAM) {
+                finish(new CloseReason.PeerClosed());
+                return;
+            }
+            if (read instanceof IOException error) {
+                finish(new CloseReason.SocketError(error));
+                return;
+            }
+            if (read instanceof byte[] bytes) {
+                lastHeard = nowNanos;
+                if (!deliver(new Message.Packet<>(bytes))) {
+                    return;
+                }
+                continue;
+            }
+            if (shutdownNotice != null && !noticeDelivered) {
+                noticeDelivered = true;
+                if (!deliver(new Message.ShuttingDown<>(shutdownNotice))) {
+                    return;
+                }
+                continue;
+            }
+            if (config.idleTimeout != null && nowNanos - lastHeard >= config.idleTimeout.toNanos()) {
+                finish(new CloseReason.IdleTimedOut(config.idleTimeout));
+                return;
+            }
+            if (mailbox.isEmpty() && closeCause == null) {
+                return;
+            }
+        }
+    }
+
+    /** Runs the handler once; returns whether the connection is still open afterwards. */
+    private boolean deliver(Message<M> message) {
+        CloseReason closing = closeCause;
+        if (closing != null) {
+            finish(closing);
+            return false;
+        }
+        Next<S> next;
+        inCall = true;
+        try {
+            next = config.handler.handle(state, message, this);
+        } catch (Throwable e) {
+            CloseReason cause = closeCause;
+            finish(cause != null ? cause : new CloseReason.HandlerFailed(e));
+            return false;
+        } finally {
+            inCall = false;
+        }
+        if (next instanceof Next.Continue<S> continued) {
+            state = continued.state();
+            CloseReason cause = closeCause;
+            if (cause != null) {
+                finish(cause);
+                return false;
+            }
+            return true;
+        }
+        if (next instanceof Next.Stop<S>) {
+            finish(new CloseReason.Stopped());
+        } else if (next instanceof Next.StopAbnormal<S> abnormal) {
+            finish(new CloseReason.StoppedAbnormally(abnormal.reason()));
+        } else {
+            finish(new CloseReason.HandlerFailed(new NullPointerException("the handler returned null instead of a Next")));
+        }
+        return false;
+    }
+
+    private void finish(CloseReason reason) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        open = false;
+        if (closeCause == null) {
+            closeCause = reason;
+        }
+        reported = closeCause;
+        finalState = initialized ? state : null;
+        mailbox.clear();
+        onCloseCalls++;
+        inCall = true;
+        try {
+            config.onClose.onClose(finalState, reported, this);
+        } catch (Throwable e) {
+            onCloseFailure = e;
+        } finally {
+            inCall = false;
+            state = null;
+        }
+    }
+
+    private boolean closeWith(CloseReason reason) {
+        if (closeCause == null) {
+            closeCause = reason;
+            return true;
+        }
+        return false;
+    }
+
+    // --- Connection ---
+
+    @Override
+    public void send(byte[] bytes) throws IOException {
+        write(bytes.clone());
+    }
+
+    @Override
+    public void send(ByteBuffer buffer) throws IOException {
+        send(new ByteBuffer[] {buffer});
+    }
+
+    @Override
+    public void send(ByteBuffer... buffers) throws IOException {
+        ensureOpen();
+        ByteArrayOutputStream gathered = new ByteArrayOutputStream();
+        for (ByteBuffer buffer : buffers) {
+            byte[] bytes = new byte[buffer.remaining()];
+            buffer.get(bytes);
+            gathered.writeBytes(bytes);
+        }
+        write(gathered.toByteArray());
+    }
+
+    private void write(byte[] bytes) throws IOException {
+        ensureOpen();
+        if (sendFailure != null) {
+            closeWith(new CloseReason.SendFailed(sendFailure));
+            throw sendFailure;
+        }
+        writes.add(bytes);
+        sent.writeBytes(bytes);
+    }
+
+    private void ensureOpen() throws SocketException {
+        CloseReason cause = closeCause;
+        if (cause != null || !open) {
+            throw new SocketException("the connection is closed (" + (cause == null ? "ended" : cause) + ")");
+        }
+    }
+
+    @Override
+    public long sendFile(Path file) throws IOException {
+        try (FileChannel opened = openFile(file)) {
+            return sendFile(opened, 0, opened.size());
+        }
+    }
+
+    @Override
+    public long sendFile(Path file, long offset, long length) throws IOException {
+        checkRange(offset, length, Long.MAX_VALUE);
+        try (FileChannel opened = openFile(file)) {
+            return sendFile(opened, offset, length);
+        }
+    }
+
+    private static FileChannel openFile(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        if (Files.isDirectory(file)) {
+            throw new FileSystemException(file.toString(), null, "is a directory, not a file to send");
+        }
+        return FileChannel.open(file, StandardOpenOption.READ);
+    }
+
+    @Override
+    public long sendFile(FileChannel file, long offset, long length) throws IOException {
+        Objects.requireNonNull(file, "file");
+        checkRange(offset, length, file.size());
+        ensureOpen();
+        ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(length));
+        while (bytes.hasRemaining()) {
+            if (file.read(bytes, offset + bytes.position()) < 0) {
+                EOFException truncated = new EOFException("the file ended before the range was sent");
+                closeWith(new CloseReason.SendFailed(truncated));
+                throw truncated;
+            }
+        }
+        write(bytes.array());
+        return length;
+    }
+
+    private static void checkRange(long offset, long length, long size) {
+        String within = size == Long.MAX_VALUE ? "" : " (the file has " + size + " bytes)";
+        if (offset < 0 || offset > size) {
+            throw new IllegalArgumentException("offset must be between 0 and the file's size" + within
+                    + ", got " + offset);
+        }
+        if (length < 0 || length > size - offset) {
+            throw new IllegalArgumentException("length must be between 0 and the bytes from offset " + offset
+                    + " to the end of the file" + within + ", got " + length);
+        }
+    }
+
+    @Override
+    public ConnectionHandle<M> handle() {
+        return handle;
+    }
+
+    @Override
+    public SocketAddress peerAddress() {
+        return config.proxiedFrom != null ? config.proxiedFrom : config.peerAddress;
+    }
+
+    @Override
+    public Optional<SocketAddress> proxyAddress() {
+        return config.proxiedFrom == null ? Optional.empty() : Optional.of(config.peerAddress);
+    }
+
+    @Override
+    public Optional<ProxyHeader> proxyHeader() {
+        return config.proxiedFrom == null ? Optional.empty()
+                : Optional.of(new ProxyHeader(2, ProxyHeader.Command.PROXY, Optional.of(config.proxiedFrom),
+                        Optional.of(config.localAddress), List.of()));
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return config.localAddress;
+    }
+
+    @Override
+    public Optional<NegotiatedTls> tls() {
+        return Optional.ofNullable(tls);
+    }
+
+    /**
+     * Records the call and, with no handshake, settles what {@link Builder#startTlsNegotiates}
+     * configured (TLSv1.3 with no ALPN and no client certificate by default).
+     */
+    @Override
+    public NegotiatedTls startTls(Tls with) throws IOException {
+        Objects.requireNonNull(with, "tls");
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("startTls must be called on the connection's own thread");
+        }
+        startTlsCalls++;
+        if (tls != null) {
+            throw new IllegalStateException("the connection already speaks TLS (" + tls.protocol() + ")");
+        }
+        ensureOpen();
+        tls = config.negotiated(config.startTlsAlpn, config.startTlsPeerCertificates);
+        return tls;
+    }
+
+    @Override
+    public void close() {
+        closeWith(new CloseReason.ClosedLocally());
+        if (Thread.currentThread() == owner && !turn.isHeldByCurrentThread()) {
+            runPending();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TestConnection[" + peerAddress() + (open ? "" : ", closed " + reported) + "]";
+    }
+
+    private final class Handle implements ConnectionHandle<M> {
+
+        @Override
+        public boolean send(M message) {
+            if (!open) {
+                return false;
+            }
+            mailbox.offer(message == null ? NULL_MESSAGE : message);
+            return true;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return open;
+        }
+
+        @Override
+        public SocketAddress peerAddress() {
+            return TestConnection.this.peerAddress();
+        }
+
+        @Override
+        public void close() {
+            TestConnection.this.close();
+        }
+
+        @Override
+        public String toString() {
+            return "ConnectionHandle[" + peerAddress() + (open ? "" : ", closed") + "]";
+        }
+    }
+
+    private final class VirtualClock extends Clock {
+
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return Clock.fixed(instant(), zone);
+        }
+
+        @Override
+        public Instant instant() {
+            return EPOCH.plusNanos(nowNanos);
+        }
+    }
+
+    /**
+     * How the test connection looks to its handler. Every option has a default, so
+     * {@code TestConnection.of(onInit, handler).start()} is a plain TCP connection from
+     * {@code 127.0.0.1:50000} to {@code 127.0.0.1:4000} with no timeouts.
+     *
+     * @param <S> the connection's state
+     * @param <M> the type of {@link Message.User} messages
+     */
+    public static final class Builder<S, M> {
+
+        private final OnInit<S, M> onInit;
+        private final Handler<S, M> handler;
+        private OnClose<S, M> onClose = (state, reason, connection) -> { };
+        private Duration idleTimeout;
+        private Duration maxLifetime;
+        private SocketAddress peerAddress = new InetSocketAddress("127.0.0.1", 50_000);
+        private SocketAddress localAddress = new InetSocketAddress("127.0.0.1", 4_000);
+        private SocketAddress proxiedFrom;
+        private NegotiatedTls tls;
+        private String startTlsAlpn;
+        private List<X509Certificate> startTlsPeerCertificates = List.of();
+
+        private Builder(OnInit<S, M> onInit, Handler<S, M> handler) {
+            this.onInit = onInit;
+            this.handler = handler;
+        }
+
+        /**
+         * Runs when the connection ends, as the server's does. Default: nothing.
+         *
+         * @param onClose the callback
+         * @return this builder
+         */
+        public Builder<S, M> onClose(OnClose<S, M> onClose) {
+            this.onClose = Objects.requireNonNull(onClose, "onClose");
+            return this;
+        }
+
+        /**
+         * Ends the connection with {@link CloseReason.IdleTimedOut} when no packet arrived for
+         * {@code timeout} of virtual time ({@link TestConnection#advance}). Default: none.
+         *
+         * @param timeout positive
+         * @return this builder
+         */
+        public Builder<S, M> idleTimeout(Duration timeout) {
+            this.idleTimeout = positive("idleTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * Ends the connection with {@link CloseReason.LifetimeEnded} once open for {@code lifetime}
+         * of virtual time. Default: none.
+         *
+         * @param lifetime positive
+         * @return this builder
+         */
+        public Builder<S, M> maxLifetime(Duration lifetime) {
+            this.maxLifetime = positive("maxLifetime", lifetime);
+            return this;
+        }
+
+        /**
+         * The socket's peer. Default: {@code 127.0.0.1:50000}.
+         *
+         * @param address the address
+         * @return this builder
+         */
+        public Builder<S, M> peerAddress(SocketAddress address) {
+            this.peerAddress = Objects.requireNonNull(address, "peerAddress");
+            return this;
+        }
+
+        /**
+         * The address the connection was accepted on. Default: {@code 127.0.0.1:4000}.
+         *
+         * @param address the address
+         * @return this builder
+         */
+        public Builder<S, M> localAddress(SocketAddress address) {
+            this.localAddress = Objects.requireNonNull(address, "localAddress");
+            return this;
+        }
+
+        /**
+         * Makes the connection one that began with a PROXY protocol (v2, {@code PROXY}) header
+         * naming {@code client}: {@link Connection#peerAddress()} is {@code client},
+         * {@link Connection#proxyAddress()} the socket's peer. Default: no header.
+         *
+         * @param client the original client's address
+         * @return this builder
+         */
+        public Builder<S, M> proxiedFrom(SocketAddress client) {
+            this.proxiedFrom = Objects.requireNonNull(client, "client");
+            return this;
+        }
+
+        /**
+         * Makes the connection a TLS one from the start (TLSv1.3), as for a server built with
+         * {@code tls(...)}. Default: plain TCP.
+         *
+         * @param alpn the protocol ALPN chose, or {@code null} for none
+         * @param peerCertificates the client's certificate chain, own certificate first; empty for none
+         * @return this builder
+         */
+        public Builder<S, M> tls(String alpn, List<X509Certificate> peerCertificates) {
+            this.tls = negotiated(alpn, peerCertificates);
+            return this;
+        }
+
+        /**
+         * What {@link Connection#startTls(Tls)} settles on this connection. Default: TLSv1.3, no
+         * ALPN, no client certificate.
+         *
+         * @param alpn the protocol ALPN chose, or {@code null} for none
+         * @param peerCertificates the client's certificate chain; empty for none
+         * @return this builder
+         */
+        public Builder<S, M> startTlsNegotiates(String alpn, List<X509Certificate> peerCertificates) {
+            this.startTlsAlpn = alpn;
+            this.startTlsPeerCertificates = List.copyOf(peerCertificates);
+            return this;
+        }
+
+        /**
+         * Runs {@link OnInit} (and delivers what it queued), on the calling thread.
+         *
+         * @return the running connection, or the closed one if {@link OnInit} threw or closed it
+         */
+        public TestConnection<S, M> start() {
+            TestConnection<S, M> connection = new TestConnection<>(this);
+            connection.init();
+            return connection;
+        }
+
+        private NegotiatedTls negotiated(String alpn, List<X509Certificate> peerCertificates) {
+            InetSocketAddress peer = peerAddress instanceof InetSocketAddress inet ? inet : null;
+            return new NegotiatedTls("TLSv1.3", "TLS_AES_128_GCM_SHA256", Optional.ofNullable(alpn), Optional.empty(),
+                    peerCertificates, new FakeSslSession("TLSv1.3", "TLS_AES_128_GCM_SHA256", peerCertificates,
+                            peer == null ? null : peer.getHostString(), peer == null ? -1 : peer.getPort(),
+                            EPOCH.toEpochMilli()));
+        }
+
+        private static Duration positive(String option, Duration value) {
+            if (value == null || value.isZero() || value.isNegative()) {
+                throw new IllegalArgumentException(option + " must be positive, got " + value);
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.glisten.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.glisten.Message;
+import dev.glisten.Next;
+import dev.glisten.Server;
+import java.io.EOFException;
+import java.lang.module.ModuleDescriptor;
+import java.lang.module.ModuleFinder;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** RunningServer, its clients' bounded reads, the extension, and the module's boundary. */
+class RunningServerTest {
+
+    @RegisterExtension
+    final RunningServerExtension servers = new RunningServerExtension();
+
+    private static Server.Builder<String, Void> lineServer() {
+        return Server.<String, Void>builder(connection -> "", (state, message, connection) -> {
+            if (message instanceof Message.Packet<Void> packet) {
+                String text = packet.text(StandardCharsets.UTF_8);
+                if (text.startsWith("quit")) {
+                    return Next.stop();
+                }
+                if (!text.startsWith("silence")) {
+                    connection.send(("echo: " + text).getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            return Next.continueWith(state);
+        });
+    }
+
+    @Test
+    void servesOnLoopbackAndReadsLinesAndExactCounts() throws Exception {
+        RunningServer running = servers.start(lineServer());
+        assertThat(running.address().getAddress().isLoopbackAddress()).isTrue();
+        TestClient client = running.connect();
+        assertThat(client.send("one\r\n").readLine()).isEqualTo("echo: one");
+        assertThat(client.send("two").readExactly(9)).isEqualTo("echo: two".getBytes(StandardCharsets.UTF_8));
+        client.send("quit");
+        assertThat(client.awaitClosed()).isZero();
+        assertThatThrownBy(client::readLine).isInstanceOf(EOFException.class);
+    }
+
+    @Test
+    void everyReadGivesUpAfterTheReadTimeout() throws Exception {
+        try (RunningServer running = RunningServer.start(lineServer(), Duration.ofMillis(200))) {
+            TestClient client = running.connect();
+            client.send("silence");
+            long started = System.nanoTime();
+            assertThatThrownBy(client::readLine).isInstanceOf(SocketTimeoutException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+            assertThatThrownBy(() -> client.readExactly(1)).isInstanceOf(SocketTimeoutException.class);
+        }
+    }
+
+    @Test
+    void closingStopsTheServer() throws Exception {
+        RunningServer running = RunningServer.start(lineServer());
+        running.connect();
+        running.close();
+        assertThat(running.server().isRunning()).isFalse();
+    }
+
+    @Test
+    void theModuleExportsOnlyItsPackage() {
+        ModuleDescriptor descriptor = ModuleFinder.of(Path.of("target/classes")).find("dev.glisten.testkit")
+                .orElseThrow().descriptor();
+        assertThat(descriptor.exports()).extracting(ModuleDescriptor.Exports::source)
+                .containsExactly("dev.glisten.testkit");
+        assertThat(descriptor.requires()).extracting(ModuleDescriptor.Requires::name)
+                .containsExactlyInAnyOrder("java.base", "dev.glisten", "org.junit.jupiter.api");
+    }
+}

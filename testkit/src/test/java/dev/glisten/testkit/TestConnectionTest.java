@@ -1,0 +1,157 @@
+package dev.glisten.testkit;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.glisten.CloseReason;
+import dev.glisten.Handler;
+import dev.glisten.Message;
+import dev.glisten.NegotiatedTls;
+import dev.glisten.Next;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What only the in-memory connection can show: the virtual clock, injected failures, TLS and PROXY. */
+class TestConnectionTest {
+
+    private static final Handler<Integer, String> ECHO = (count, message, connection) -> {
+        if (message instanceof Message.Packet<String> packet) {
+            connection.send(packet.bytes());
+        }
+        return Next.continueWith(count + 1);
+    };
+
+    @Test
+    void theIdleTimeoutFiresOnTheVirtualClockAndCountsOnlyBytesFromThePeer() {
+        TestConnection<Integer, String> connection = TestConnection.of(c -> 0, ECHO)
+                .idleTimeout(Duration.ofSeconds(10)).start();
+        connection.advance(Duration.ofSeconds(9)).receive("x").advance(Duration.ofSeconds(9));
+        connection.deliver("messages are not the peer being alive").advance(Duration.ofSeconds(0));
+        assertThat(connection.isOpen()).isTrue();
+        connection.advance(Duration.ofSeconds(1));
+        assertThat(connection.closeReason()).contains(new CloseReason.IdleTimedOut(Duration.ofSeconds(10)));
+        assertThat(connection.finalState()).isEqualTo(2);
+    }
+
+    @Test
+    void theLifetimeEndsTheConnectionEvenWhileThePeerTalks() {
+        TestConnection<Integer, String> connection = TestConnection.of(c -> 0, ECHO)
+                .maxLifetime(Duration.ofMinutes(1)).start();
+        connection.advance(Duration.ofSeconds(59)).receive("x").advance(Duration.ofSeconds(1));
+        assertThat(connection.closeReason()).contains(new CloseReason.LifetimeEnded(Duration.ofMinutes(1)));
+        assertThat(connection.clock().instant()).isEqualTo("2000-01-01T00:01:00Z");
+    }
+
+    @Test
+    void aFailedSendThrowsAndEndsWithSendFailedEvenIfTheHandlerSwallowsIt() {
+        IOException reset = new IOException("Connection reset by peer");
+        TestConnection<Integer, String> connection = TestConnection.of(c -> 0, (Handler<Integer, String>) (count, message, c) -> {
+            try {
+                c.send("reply".getBytes(UTF_8));
+            } catch (IOException ignored) {
+                return Next.continueWith(-1);
+            }
+            return Next.continueWith(count + 1);
+        }).start();
+        connection.receive("a").failSends(reset).receive("b");
+        assertThat(connection.closeReason()).contains(new CloseReason.SendFailed(reset));
+        assertThat(connection.finalState()).isEqualTo(-1);
+        assertThat(connection.sentText()).isEqualTo("reply");
+    }
+
+    @Test
+    void recordsEachSendAsOneWrite(@TempDir Path directory) throws IOException {
+        Path file = Files.writeString(directory.resolve("body.txt"), "file body");
+        TestConnection<Integer, String> connection = TestConnection.of(c -> 0, (Handler<Integer, String>) (count, message, c) -> {
+            c.send(ByteBuffer.wrap("head ".getBytes(UTF_8)), ByteBuffer.wrap("tail ".getBytes(UTF_8)));
+            c.sendFile(file, 5, 4);
+            return Next.continueWith(count);
+        }).start();
+        connection.receive("go");
+        assertThat(connection.writes()).extracting(bytes -> new String(bytes, UTF_8))
+                .containsExactly("head tail ", "body");
+        assertThat(connection.sentText()).isEqualTo("head tail body");
+    }
+
+    @Test
+    void readErrorsAndServerStopsEndTheConnectionWithTheirReasons() {
+        IOException reset = new IOException("reset");
+        assertThat(TestConnection.of(c -> 0, ECHO).start().receive("x").readFails(reset).closeReason())
+                .contains(new CloseReason.SocketError(reset));
+        assertThat(TestConnection.of(c -> 0, ECHO).start().serverStopped().closeReason())
+                .contains(new CloseReason.ServerStopped());
+    }
+
+    @Test
+    void aShutdownNoticeComesOnceAfterPendingPackets() {
+        TestConnection<String, String> connection = TestConnection.of(c -> "", (Handler<String, String>) (seen, message, c) ->
+                message instanceof Message.ShuttingDown<String> ? Next.stop() : Next.continueWith(seen + "p")).start();
+        connection.receive("x").shutdown(Duration.ofSeconds(30));
+        assertThat(connection.closeReason()).contains(new CloseReason.Stopped());
+        assertThat(connection.finalState()).isEqualTo("p");
+    }
+
+    @Test
+    void messagesAHandlerSendsItselfComeAfterItReturns() {
+        TestConnection<String, String> connection = TestConnection.of(c -> "", (Handler<String, String>) (seen, message, c) -> {
+            if (message instanceof Message.Packet<String>) {
+                c.handle().send("first");
+                c.handle().send("second");
+                return Next.continueWith(seen + "packet ");
+            }
+            return Next.continueWith(seen + ((Message.User<String>) message).message() + " ");
+        }).start();
+        connection.receive("x");
+        assertThat(connection.state()).isEqualTo("packet first second ");
+    }
+
+    @Test
+    void tlsAndProxyDetailsReachTheHandler() throws IOException {
+        SocketAddress client = new InetSocketAddress("203.0.113.7", 41_000);
+        TestConnection<String, String> connection = TestConnection.of(c -> c.peerAddress() + " via "
+                        + c.proxyAddress().orElseThrow() + " alpn " + c.tls().orElseThrow().applicationProtocol().orElseThrow(),
+                        (Handler<String, String>) (state, message, c) -> Next.continueWith(state))
+                .tls("h2", List.of()).proxiedFrom(client).start();
+        assertThat(connection.state()).isEqualTo("/203.0.113.7:41000 via /127.0.0.1:50000 alpn h2");
+        assertThat(connection.proxyHeader().orElseThrow().source()).contains(client);
+        assertThat(connection.tls().orElseThrow().session().getProtocol()).isEqualTo("TLSv1.3");
+    }
+
+    @Test
+    void startTlsIsRecordedAndSettlesTheConfiguredTls() {
+        TestConnection<NegotiatedTls, String> connection = TestConnection.of(c -> null,
+                        (Handler<NegotiatedTls, String>) (state, message, c) -> Next.continueWith(c.startTls(dummyTls())))
+                .startTlsNegotiates("smtp", List.of()).start();
+        connection.receive("STARTTLS\r\n");
+        assertThat(connection.startTlsCalls()).isEqualTo(1);
+        assertThat(connection.state().applicationProtocol()).contains("smtp");
+        // A second upgrade is refused, as on the server, and ends the connection.
+        connection.receive("STARTTLS\r\n");
+        assertThat(connection.closeReason()).get().isInstanceOf(CloseReason.HandlerFailed.class);
+    }
+
+    @Test
+    void aClosedConnectionTakesNoMoreBytes() {
+        TestConnection<Integer, String> connection = TestConnection.of(c -> 0, ECHO).start().peerClosed();
+        assertThat(connection.handle().send("late")).isFalse();
+        assertThatThrownBy(() -> connection.receive("x")).isInstanceOf(IllegalStateException.class);
+    }
+
+    /** Never used for a handshake: any configuration will do. */
+    private static dev.glisten.Tls dummyTls() throws IOException {
+        try {
+            return dev.glisten.Tls.builder().sslContext(javax.net.ssl.SSLContext.getDefault()).build();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IOException(e);
+        }
+    }
+}
