@@ -1,38 +1,22 @@
 package dev.glisten.internal;
 
-import dev.glisten.NegotiatedTls;
-import dev.glisten.socket.SocketOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
-import java.net.SocketAddress;
-import java.net.SocketOption;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link Transport} over a blocking {@link SocketChannel}; also the plain socket under a
  * {@link TlsTransport}, which takes its options, addresses and descriptor from here.
  */
-public final class TcpTransport implements Transport {
+public final class TcpTransport extends ChannelTransport {
 
-    private final SocketChannel channel;
-    // Read once: after close the channel no longer reports its addresses, and onClose wants them.
-    private final SocketAddress localAddress;
-    private final SocketAddress peerAddress;
     private InputStream timedInput;
 
     public TcpTransport(SocketChannel channel) throws IOException {
-        this.channel = channel;
-        this.localAddress = channel.getLocalAddress();
-        this.peerAddress = channel.getRemoteAddress();
-    }
-
-    @Override
-    public void configure(SocketOptions options) throws IOException {
-        Listeners.configureAccepted(channel, options);
+        super(channel);
     }
 
     @Override
@@ -107,23 +91,8 @@ public final class TcpTransport implements Transport {
     }
 
     @Override
-    public void shutdownOutput() throws IOException {
-        channel.shutdownOutput();
-    }
-
-    @Override
     public void close() {
         Descriptors.release(channel);
-    }
-
-    @Override
-    public boolean isOpen() {
-        return channel.isOpen();
-    }
-
-    @Override
-    public Optional<NegotiatedTls> tls() {
-        return Optional.empty();
     }
 
     /**
@@ -132,25 +101,5 @@ public final class TcpTransport implements Transport {
      */
     Socket socket() {
         return channel.socket();
-    }
-
-    @Override
-    public SocketAddress localAddress() {
-        return localAddress;
-    }
-
-    @Override
-    public SocketAddress peerAddress() {
-        return peerAddress;
-    }
-
-    @Override
-    public <T> void setOption(SocketOption<T> option, T value) throws IOException {
-        channel.setOption(option, value);
-    }
-
-    @Override
-    public <T> T getOption(SocketOption<T> option) throws IOException {
-        return channel.getOption(option);
     }
 }

@@ -1,41 +1,26 @@
 package dev.glisten.internal;
 
-import dev.glisten.NegotiatedTls;
-import dev.glisten.socket.SocketOptions;
 import java.io.IOException;
-import java.net.SocketAddress;
-import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.util.Optional;
 
 /**
  * A {@link Transport} over a Unix domain {@link SocketChannel}. Such a channel has no socket
  * adaptor, so no {@code SO_TIMEOUT}: it stays in non-blocking mode and every call that must wait
  * does so through a {@link Readiness}, one per direction, so a receive and a send can wait at once.
  */
-public final class UnixTransport implements Transport {
+public final class UnixTransport extends ChannelTransport {
 
-    private final SocketChannel channel;
-    private final SocketAddress localAddress;
-    private final SocketAddress peerAddress;
     private final Readiness readable;
     private final Readiness writable;
 
     public UnixTransport(SocketChannel channel) throws IOException {
-        this.channel = channel;
-        this.localAddress = channel.getLocalAddress();
-        this.peerAddress = channel.getRemoteAddress();
+        super(channel);
         channel.configureBlocking(false);
         this.readable = new Readiness(channel, SelectionKey.OP_READ);
         this.writable = new Readiness(channel, SelectionKey.OP_WRITE);
-    }
-
-    @Override
-    public void configure(SocketOptions options) throws IOException {
-        Listeners.configureAccepted(channel, options);
     }
 
     @Override
@@ -87,44 +72,9 @@ public final class UnixTransport implements Transport {
     }
 
     @Override
-    public void shutdownOutput() throws IOException {
-        channel.shutdownOutput();
-    }
-
-    @Override
     public void close() {
         Descriptors.release(channel);
         readable.close();
         writable.close();
-    }
-
-    @Override
-    public boolean isOpen() {
-        return channel.isOpen();
-    }
-
-    @Override
-    public Optional<NegotiatedTls> tls() {
-        return Optional.empty();
-    }
-
-    @Override
-    public SocketAddress localAddress() {
-        return localAddress;
-    }
-
-    @Override
-    public SocketAddress peerAddress() {
-        return peerAddress;
-    }
-
-    @Override
-    public <T> void setOption(SocketOption<T> option, T value) throws IOException {
-        channel.setOption(option, value);
-    }
-
-    @Override
-    public <T> T getOption(SocketOption<T> option) throws IOException {
-        return channel.getOption(option);
     }
 }
