@@ -109,17 +109,7 @@ class ReusePortTest {
 
     @Test
     void stopReleasesEveryListenSocketThreadAndDescriptor() throws Exception {
-        // As in StopTest: a first run opens what the JDK keeps open once used.
-        runAndStop();
-        long before = TestSupport.openFileDescriptors();
-        List<String> threadsBefore = TestSupport.glistenThreadNames();
-
-        int port = runAndStop();
-
-        assertThat(TestSupport.openFileDescriptors()).as("open file descriptors").isEqualTo(before);
-        List<String> threadsAfter = TestSupport.glistenThreadNames();
-        assertThat(threadsAfter).noneMatch(name -> name.startsWith("glisten-" + port + "-"));
-        assertThat(threadsAfter).isSubsetOf(threadsBefore);
+        int port = TestSupport.assertStopReleasesEverything(ReusePortTest::runAndStop);
         assertThatThrownBy(() -> TestClient.connect(new java.net.InetSocketAddress("127.0.0.1", port)).close())
                 .isInstanceOf(ConnectException.class);
     }

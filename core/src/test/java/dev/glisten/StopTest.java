@@ -77,19 +77,7 @@ class StopTest {
 
     @Test
     void stopReleasesEveryThreadAndFileDescriptor() throws Exception {
-        // A first run opens what the JDK keeps open once used (the virtual-thread pollers' epoll
-        // descriptors, /dev/urandom for the thread dump's temporary file), so the second run starts
-        // from a settled count.
-        runAndStop();
-        long before = TestSupport.openFileDescriptors();
-        List<String> threadsBefore = TestSupport.glistenThreadNames();
-
-        int port = runAndStop();
-
-        assertThat(TestSupport.openFileDescriptors()).as("open file descriptors").isEqualTo(before);
-        List<String> threadsAfter = TestSupport.glistenThreadNames();
-        assertThat(threadsAfter).as("threads of the stopped server").noneMatch(name -> name.startsWith("glisten-" + port + "-"));
-        assertThat(threadsAfter).as("glisten threads").isSubsetOf(threadsBefore);
+        TestSupport.assertStopReleasesEverything(StopTest::runAndStop);
     }
 
     @Test

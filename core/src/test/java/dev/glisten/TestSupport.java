@@ -86,6 +86,34 @@ final class TestSupport {
         return new InetSocketAddress(InetAddress.getByName("::1"), server.port());
     }
 
+    /** Runs a server and stops it; returns the port it had. */
+    @FunctionalInterface
+    interface ServerRun {
+        int runAndStop() throws Exception;
+    }
+
+    /**
+     * Checks that a stopped server leaves no thread and no file descriptor behind. A first run
+     * opens what the JDK keeps open once used (the virtual-thread pollers' epoll descriptors,
+     * /dev/urandom for the thread dump's temporary file), so the second run starts from a settled
+     * count.
+     *
+     * @return the port of the second run
+     */
+    static int assertStopReleasesEverything(ServerRun run) throws Exception {
+        run.runAndStop();
+        long before = openFileDescriptors();
+        List<String> threadsBefore = glistenThreadNames();
+
+        int port = run.runAndStop();
+
+        assertThat(openFileDescriptors()).as("open file descriptors").isEqualTo(before);
+        List<String> threadsAfter = glistenThreadNames();
+        assertThat(threadsAfter).as("threads of the stopped server").noneMatch(name -> name.startsWith("glisten-" + port + "-"));
+        assertThat(threadsAfter).as("glisten threads").isSubsetOf(threadsBefore);
+        return port;
+    }
+
     /** How many file descriptors this process has open (Linux). */
     static long openFileDescriptors() throws IOException {
         Path fds = Path.of("/proc/self/fd");
