@@ -106,7 +106,7 @@ public final class TestConnection<S, M> implements Connection<M> {
 
     private TestConnection(Builder<S, M> config) {
         this.config = config;
-        this.tls = config.tls;
+        this.tls = config.tlsFromStart ? config.negotiated(config.tlsAlpn, config.tlsPeerCertificates) : null;
     }
 
     /**
@@ -745,7 +745,10 @@ public final class TestConnection<S, M> implements Connection<M> {
         private SocketAddress peerAddress = new InetSocketAddress("127.0.0.1", 50_000);
         private SocketAddress localAddress = new InetSocketAddress("127.0.0.1", 4_000);
         private SocketAddress proxiedFrom;
-        private NegotiatedTls tls;
+        private boolean tlsFromStart;
+        private String tlsAlpn;
+        private List<X509Certificate> tlsPeerCertificates = List.of();
+        private String serverName;
         private String startTlsAlpn;
         private List<X509Certificate> startTlsPeerCertificates = List.of();
 
@@ -833,7 +836,22 @@ public final class TestConnection<S, M> implements Connection<M> {
          * @return this builder
          */
         public Builder<S, M> tls(String alpn, List<X509Certificate> peerCertificates) {
-            this.tls = negotiated(alpn, peerCertificates);
+            this.tlsFromStart = true;
+            this.tlsAlpn = alpn;
+            this.tlsPeerCertificates = List.copyOf(peerCertificates);
+            return this;
+        }
+
+        /**
+         * The host name the TLS client asked for (SNI), which {@link NegotiatedTls#serverName()}
+         * reports, for {@link #tls} and {@link #startTlsNegotiates}. Default: none, as from a
+         * client that connects by IP address.
+         *
+         * @param hostName the name, such as {@code "api.example.com"}
+         * @return this builder
+         */
+        public Builder<S, M> serverName(String hostName) {
+            this.serverName = Objects.requireNonNull(hostName, "hostName");
             return this;
         }
 
@@ -863,9 +881,12 @@ public final class TestConnection<S, M> implements Connection<M> {
         }
 
         private NegotiatedTls negotiated(String alpn, List<X509Certificate> peerCertificates) {
-            InetSocketAddress peer = peerAddress instanceof InetSocketAddress inet ? inet : null;
-            return new NegotiatedTls("TLSv1.3", "TLS_AES_128_GCM_SHA256", Optional.ofNullable(alpn), Optional.empty(),
-                    peerCertificates, new FakeSslSession("TLSv1.3", "TLS_AES_128_GCM_SHA256", peerCertificates,
+            // As the server's handshake: the session names the client, the PROXY header's if any.
+            SocketAddress client = proxiedFrom != null ? proxiedFrom : peerAddress;
+            InetSocketAddress peer = client instanceof InetSocketAddress inet ? inet : null;
+            return new NegotiatedTls("TLSv1.3", "TLS_AES_128_GCM_SHA256", Optional.ofNullable(alpn),
+                    Optional.ofNullable(serverName), peerCertificates,
+                    new FakeSslSession("TLSv1.3", "TLS_AES_128_GCM_SHA256", peerCertificates,
                             peer == null ? null : peer.getHostString(), peer == null ? -1 : peer.getPort(),
                             EPOCH.toEpochMilli()));
         }

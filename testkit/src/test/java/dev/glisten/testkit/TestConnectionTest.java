@@ -120,10 +120,14 @@ class TestConnectionTest {
         TestConnection<String, String> connection = TestConnection.of(c -> c.peerAddress() + " via "
                         + c.proxyAddress().orElseThrow() + " alpn " + c.tls().orElseThrow().applicationProtocol().orElseThrow(),
                         (Handler<String, String>) (state, message, c) -> Next.continueWith(state))
-                .tls("h2", List.of()).proxiedFrom(client).start();
+                .tls("h2", List.of()).serverName("api.example.com").proxiedFrom(client).start();
         assertThat(connection.state()).isEqualTo("/203.0.113.7:41000 via /127.0.0.1:50000 alpn h2");
         assertThat(connection.proxyHeader().orElseThrow().source()).contains(client);
-        assertThat(connection.tls().orElseThrow().session().getProtocol()).isEqualTo("TLSv1.3");
+        NegotiatedTls tls = connection.tls().orElseThrow();
+        assertThat(tls.serverName()).contains("api.example.com");
+        assertThat(tls.session().getProtocol()).isEqualTo("TLSv1.3");
+        // As on the server, the handshake's peer is the client the PROXY header named.
+        assertThat(tls.session().getPeerHost()).isEqualTo("203.0.113.7");
     }
 
     @Test
