@@ -101,6 +101,24 @@ class TestConnectionTest {
     }
 
     @Test
+    void aShutdownNoticeWaitsForOneQueuedMessageOnlyAsOnTheServer() {
+        // The server's drainMailbox stops its batch once a notice waits: one message, then the
+        // packets the socket has, then the notice; a handler that stops there never sees the rest.
+        TestConnection<String, String> connection = TestConnection.of(c -> "", (Handler<String, String>) (seen, message, c) ->
+                switch (message) {
+                    case Message.User<String> user -> Next.continueWith(seen + user.message());
+                    case Message.Packet<String> packet -> Next.continueWith(seen + "[" + packet.text(UTF_8) + "]");
+                    case Message.ShuttingDown<String> notice -> Next.stop();
+                }).start();
+        connection.handle().send("a");
+        connection.handle().send("b");
+        connection.handle().send("c");
+        connection.shutdown(Duration.ofSeconds(30));
+        assertThat(connection.closeReason()).contains(new CloseReason.Stopped());
+        assertThat(connection.finalState()).isEqualTo("a");
+    }
+
+    @Test
     void messagesAHandlerSendsItselfComeAfterItReturns() {
         TestConnection<String, String> connection = TestConnection.of(c -> "", (Handler<String, String>) (seen, message, c) -> {
             if (message instanceof Message.Packet<String>) {
