@@ -47,6 +47,18 @@ public final class TestClient implements AutoCloseable {
     }
 
     /**
+     * Connects to {@code address} with the {@link #DEFAULT_READ_TIMEOUT}: for a server that
+     * {@link RunningServer} did not start (another process, the low-level socket API).
+     *
+     * @param address where the server listens
+     * @return the connected client
+     * @throws IOException if the connection fails or times out
+     */
+    public static TestClient connect(InetSocketAddress address) throws IOException {
+        return connect(address, DEFAULT_READ_TIMEOUT);
+    }
+
+    /**
      * Connects to {@code address}, waiting at most {@code timeout} for the connection.
      *
      * @param address where the server listens
