@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -100,6 +101,7 @@ public final class TestConnection<S, M> implements Connection<M> {
     private Duration shutdownNotice;
     private boolean noticeDelivered;
     private IOException sendFailure;
+    private boolean peerReads = true;
     private NegotiatedTls tls;
     private int startTlsCalls;
     private long nowNanos;
@@ -196,6 +198,19 @@ public final class TestConnection<S, M> implements Connection<M> {
      */
     public TestConnection<S, M> failSends(IOException error) {
         sendFailure = Objects.requireNonNull(error, "error");
+        return this;
+    }
+
+    /**
+     * The peer stops reading, so the buffers between it and the server fill up: every later send
+     * waits out the {@linkplain Builder#sendTimeout send timeout} of virtual time, sends nothing,
+     * throws {@link SocketTimeoutException} and closes the connection with
+     * {@link CloseReason.SendTimedOut}, as the server does to a peer that does not read.
+     *
+     * @return this
+     */
+    public TestConnection<S, M> peerStopsReading() {
+        peerReads = false;
         return this;
     }
 
@@ -556,6 +571,13 @@ public final class TestConnection<S, M> implements Connection<M> {
             closeWith(new CloseReason.SendFailed(sendFailure));
             throw sendFailure;
         }
+        if (!peerReads) {
+            // A real send blocks this long first: a handler that reads the clock sees it.
+            nowNanos += config.sendTimeout.toNanos();
+            closeWith(new CloseReason.SendTimedOut(config.sendTimeout));
+            throw new SocketTimeoutException("send did not complete within the send timeout of " + config.sendTimeout
+                    + " (the peer is not reading); the connection is closed");
+        }
         writes.add(bytes);
         sent.writeBytes(bytes);
     }
@@ -748,6 +770,7 @@ public final class TestConnection<S, M> implements Connection<M> {
         private OnClose<S, M> onClose = (state, reason, connection) -> { };
         private Duration idleTimeout;
         private Duration maxLifetime;
+        private Duration sendTimeout = Duration.ofSeconds(30);
         private SocketAddress peerAddress = new InetSocketAddress("127.0.0.1", 50_000);
         private SocketAddress localAddress = new InetSocketAddress("127.0.0.1", 4_000);
         private SocketAddress proxiedFrom;
@@ -795,6 +818,19 @@ public final class TestConnection<S, M> implements Connection<M> {
          */
         public Builder<S, M> maxLifetime(Duration lifetime) {
             this.maxLifetime = positive("maxLifetime", lifetime);
+            return this;
+        }
+
+        /**
+         * How long a send waits for a peer that does not read ({@link TestConnection#peerStopsReading()})
+         * before the connection ends with {@link CloseReason.SendTimedOut}. Default 30 seconds, as
+         * the server's.
+         *
+         * @param timeout positive
+         * @return this builder
+         */
+        public Builder<S, M> sendTimeout(Duration timeout) {
+            this.sendTimeout = positive("sendTimeout", timeout);
             return this;
         }
 

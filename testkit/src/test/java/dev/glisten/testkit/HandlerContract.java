@@ -51,6 +51,7 @@ abstract class HandlerContract {
 
     private static final Duration IDLE_TIMEOUT = Duration.ofMillis(500);
     private static final Duration MAX_LIFETIME = Duration.ofMillis(500);
+    private static final Duration SEND_TIMEOUT = Duration.ofMillis(300);
     private static final Duration WAIT = Duration.ofSeconds(5);
 
     @TempDir
@@ -70,26 +71,32 @@ abstract class HandlerContract {
      *
      * @param idleTimeout none if null
      * @param maxLifetime none if null
+     * @param sendTimeout the default (30 seconds) if null
      * @param tls whether the connection is TLS
      * @param proxiedFrom the client a PROXY protocol header names; none if null
      */
-    record Options(Duration idleTimeout, Duration maxLifetime, boolean tls, InetSocketAddress proxiedFrom) {
-        static final Options PLAIN = new Options(null, null, false, null);
+    record Options(Duration idleTimeout, Duration maxLifetime, Duration sendTimeout, boolean tls,
+            InetSocketAddress proxiedFrom) {
+        static final Options PLAIN = new Options(null, null, null, false, null);
 
         Options withIdleTimeout(Duration timeout) {
-            return new Options(timeout, maxLifetime, tls, proxiedFrom);
+            return new Options(timeout, maxLifetime, sendTimeout, tls, proxiedFrom);
         }
 
         Options withMaxLifetime(Duration lifetime) {
-            return new Options(idleTimeout, lifetime, tls, proxiedFrom);
+            return new Options(idleTimeout, lifetime, sendTimeout, tls, proxiedFrom);
+        }
+
+        Options withSendTimeout(Duration timeout) {
+            return new Options(idleTimeout, maxLifetime, timeout, tls, proxiedFrom);
         }
 
         Options withTls() {
-            return new Options(idleTimeout, maxLifetime, true, proxiedFrom);
+            return new Options(idleTimeout, maxLifetime, sendTimeout, true, proxiedFrom);
         }
 
         Options proxiedFrom(InetSocketAddress client) {
-            return new Options(idleTimeout, maxLifetime, tls, client);
+            return new Options(idleTimeout, maxLifetime, sendTimeout, tls, client);
         }
     }
 
@@ -112,6 +119,9 @@ abstract class HandlerContract {
          * the handler waits for before it sends.
          */
         void resetWhileHandling(String command, CountDownLatch handling, CountDownLatch reset) throws Exception;
+
+        /** The client reads no more, however much the handler sends. */
+        void stopReading() throws Exception;
 
         /** Lets {@code time} pass with nothing happening. */
         void pass(Duration time) throws Exception;
@@ -181,6 +191,16 @@ abstract class HandlerContract {
 
     private Next<String> script(String state, Message<String> message, Connection<String> connection)
             throws Exception {
+        if (message instanceof Message.User<String> user && "flood".equals(user.message())) {
+            try {
+                flood(connection);
+            } catch (IOException e) {
+                sendError.complete(e);
+                return Next.continueWith(state + "<flood> caught " + e.getClass().getSimpleName() + ", then "
+                        + sendAfterAFailure(connection));
+            }
+            return Next.stopAbnormal("the flood never blocked");
+        }
         if (message instanceof Message.User<String> user) {
             connection.send(("<" + user.message() + ">").getBytes(UTF_8));
             return Next.continueWith(state + "<" + user.message() + ">");
@@ -238,6 +258,14 @@ abstract class HandlerContract {
         for (int i = 0; i < 1000; i++) {
             connection.send(chunk);
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+    }
+
+    /** Sends up to 64 MiB: far more than the kernel buffers between the server and a peer that does not read. */
+    private static void flood(Connection<String> connection) throws IOException {
+        byte[] chunk = new byte[64 * 1024];
+        for (int i = 0; i < 1024; i++) {
+            connection.send(chunk);
         }
     }
 
@@ -383,6 +411,19 @@ abstract class HandlerContract {
         // The state the handler returned after catching the failure; its later send was refused.
         assertThat(result.state()).isEqualTo("onehold caught, then a send was refused");
         assertThat(result.reason()).isEqualTo(new CloseReason.SendFailed(sendError.getNow(null)));
+    }
+
+    @Test
+    void aSendToAPeerThatStoppedReadingTimesOutAndEndsTheConnection() throws Exception {
+        Peer peer = open(Options.PLAIN.withSendTimeout(SEND_TIMEOUT));
+        peer.send("one");
+        assertThat(peer.read(3)).isEqualTo("one");
+        peer.stopReading();
+        peer.deliver("flood");
+        Closed result = awaitClose(peer);
+        assertThat(result).isEqualTo(new Closed(
+                "one<flood> caught SocketTimeoutException, then a send was refused", new CloseReason.SendTimedOut(SEND_TIMEOUT)));
+        assertThat(sendError.getNow(null)).hasMessageContaining("send timeout");
     }
 
     @Test

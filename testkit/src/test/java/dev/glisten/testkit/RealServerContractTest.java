@@ -38,6 +38,9 @@ class RealServerContractTest extends HandlerContract {
         if (options.maxLifetime() != null) {
             builder.maxLifetime(options.maxLifetime());
         }
+        if (options.sendTimeout() != null) {
+            builder.sendTimeout(options.sendTimeout());
+        }
         if (options.tls()) {
             builder.tls(certificates.serverTls(ALPN));
         }
@@ -84,6 +87,11 @@ class RealServerContractTest extends HandlerContract {
                 }
                 client.reset();
                 reset.countDown();
+            }
+
+            @Override
+            public void stopReading() {
+                // Nothing to do: this client reads only when a test asks it to.
             }
 
             @Override

@@ -30,6 +30,9 @@ class TestConnectionContractTest extends HandlerContract {
         if (options.maxLifetime() != null) {
             builder.maxLifetime(options.maxLifetime());
         }
+        if (options.sendTimeout() != null) {
+            builder.sendTimeout(options.sendTimeout());
+        }
         if (options.tls()) {
             builder.tls(ALPN, List.of(certificates.client())).serverName(SERVER_NAME);
         }
@@ -70,6 +73,11 @@ class TestConnectionContractTest extends HandlerContract {
                 reset.countDown();
                 connection.receive(command);
                 assertThat(handling.getCount()).as("the handler handled the command").isZero();
+            }
+
+            @Override
+            public void stopReading() {
+                connection.peerStopsReading();
             }
 
             @Override

@@ -69,6 +69,17 @@ class TestConnectionTest {
     }
 
     @Test
+    void aPeerThatStopsReadingTimesTheNextSendOutOnTheVirtualClock() {
+        TestConnection<Integer, String> connection = TestConnection.of(c -> 0, ECHO)
+                .sendTimeout(Duration.ofSeconds(2)).start();
+        connection.receive("a").peerStopsReading().receive("b");
+        assertThat(connection.closeReason()).contains(new CloseReason.SendTimedOut(Duration.ofSeconds(2)));
+        assertThat(connection.sentText()).isEqualTo("a");
+        assertThat(connection.finalState()).as("the handler threw on b").isEqualTo(1);
+        assertThat(connection.clock().instant()).isEqualTo("2000-01-01T00:00:02Z");
+    }
+
+    @Test
     void recordsEachSendAsOneWrite(@TempDir Path directory) throws IOException {
         Path file = Files.writeString(directory.resolve("body.txt"), "file body");
         TestConnection<Integer, String> connection = TestConnection.of(c -> 0, (Handler<Integer, String>) (count, message, c) -> {
