@@ -43,7 +43,13 @@ public final class ChatServer {
 
     private final Set<ConnectionHandle<String>> room = ConcurrentHashMap.newKeySet();
 
-    private ChatServer() { }
+    /**
+     * An empty room. {@link #builder()} makes one per server and wires its {@link #join},
+     * {@link #handle} and {@link #leave} into it; they are public so that a test can drive the
+     * protocol without sockets (several {@code TestConnection}s from glisten-testkit sharing one
+     * room), not for an application to call.
+     */
+    public ChatServer() { }
 
     /**
      * Starts a chat server with an empty room.
@@ -68,7 +74,14 @@ public final class ChatServer {
         return Server.builder(chat::join, chat::handle).onClose(chat::leave);
     }
 
-    private byte[] join(Connection<String> connection) throws IOException {
+    /**
+     * The server's {@link dev.glisten.OnInit}: adds the connection to the room and greets it.
+     *
+     * @param connection the new member's connection
+     * @return the state: no line started yet
+     * @throws IOException if the greeting cannot be sent
+     */
+    public byte[] join(Connection<String> connection) throws IOException {
         room.add(connection.handle());
         // Sent after joining, so a client that has read it knows it will see every later line.
         String over = connection.tls().map(tls -> ", over " + tls.protocol()).orElse("");
@@ -76,7 +89,18 @@ public final class ChatServer {
         return new byte[0];
     }
 
-    private Next<byte[]> handle(byte[] unfinishedLine, Message<String> message, Connection<String> connection)
+    /**
+     * The server's {@link dev.glisten.Handler}: a packet's complete lines go to the others, a user
+     * message (a line from another member) goes to this member's socket, a shutdown notice gets a
+     * goodbye and ends the connection.
+     *
+     * @param unfinishedLine the start of a line whose newline has not arrived yet
+     * @param message what arrived
+     * @param connection this member's connection
+     * @return the new unfinished line, or a stop
+     * @throws IOException if sending to this member fails
+     */
+    public Next<byte[]> handle(byte[] unfinishedLine, Message<String> message, Connection<String> connection)
             throws IOException {
         return switch (message) {
             case Message.Packet<String> packet -> {
@@ -96,7 +120,14 @@ public final class ChatServer {
         };
     }
 
-    private void leave(byte[] unfinishedLine, CloseReason reason, Connection<String> connection) {
+    /**
+     * The server's {@link dev.glisten.OnClose}: removes the connection from the room.
+     *
+     * @param unfinishedLine ignored: a line without its newline is never sent
+     * @param reason ignored: a member leaves the same way however it ended
+     * @param connection the member's connection
+     */
+    public void leave(byte[] unfinishedLine, CloseReason reason, Connection<String> connection) {
         room.remove(connection.handle());
     }
 

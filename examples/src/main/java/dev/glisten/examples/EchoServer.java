@@ -1,5 +1,6 @@
 package dev.glisten.examples;
 
+import dev.glisten.Connection;
 import dev.glisten.Message;
 import dev.glisten.Next;
 import dev.glisten.Server;
@@ -43,13 +44,39 @@ public final class EchoServer {
      * @return a builder with every option at its default
      */
     public static Server.Builder<Void, Void> builder() {
-        return Server.<Void, Void>builder(connection -> null, (state, message, connection) -> switch (message) {
+        return Server.builder(EchoServer::init, EchoServer::handle);
+    }
+
+    /**
+     * The server's {@link dev.glisten.OnInit}: an echo connection keeps no state. Public, as
+     * {@link #handle} is, so that a test can run the protocol without a socket (with
+     * {@code TestConnection} from glisten-testkit); {@link #builder()} is what serves it.
+     *
+     * @param connection the new connection
+     * @return {@code null}, the only {@link Void}
+     */
+    public static Void init(Connection<Void> connection) {
+        return null;
+    }
+
+    /**
+     * The server's {@link dev.glisten.Handler}: sends each packet back, ignores user messages, and
+     * ends the connection at a shutdown notice. Public for tests; see {@link #init}.
+     *
+     * @param state always {@code null}
+     * @param message what arrived
+     * @param connection the connection it arrived on
+     * @return continue, or stop at a shutdown notice
+     * @throws IOException if sending fails
+     */
+    public static Next<Void> handle(Void state, Message<Void> message, Connection<Void> connection) throws IOException {
+        return switch (message) {
             case Message.Packet<Void> packet -> {
                 connection.send(packet.bytes());
                 yield Next.continueWith(state);
             }
             case Message.User<Void> nobodySendsThese -> Next.continueWith(state);
             case Message.ShuttingDown<Void> notice -> Next.stop();
-        });
+        };
     }
 }

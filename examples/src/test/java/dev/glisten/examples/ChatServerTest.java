@@ -3,157 +3,251 @@ package dev.glisten.examples;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.glisten.CloseReason;
 import dev.glisten.DrainReport;
-import dev.glisten.Server;
 import dev.glisten.Tls;
+import dev.glisten.testkit.RunningServer;
+import dev.glisten.testkit.RunningServerExtension;
+import dev.glisten.testkit.TestClient;
+import dev.glisten.testkit.TestConnection;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import java.util.List;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class ChatServerTest {
 
-    private static final Duration QUIET = Duration.ofMillis(300);
+    /**
+     * The protocol, with one {@link TestConnection} per member sharing one room: a line one member
+     * sends reaches the others as a user message, queued until {@link #deliverBroadcasts()}, as a
+     * server's connections would take it from their mailboxes. No socket and no waiting, so a line
+     * that must not arrive is simply absent.
+     */
+    @Nested
+    class Protocol {
 
-    private Server server;
-    private TestClient alice;
-    private TestClient bob;
-    private TestClient carol;
+        private final ChatServer room = new ChatServer();
+        private final List<TestConnection<byte[], String>> members = new ArrayList<>();
+        private final TestConnection<byte[], String> alice = join();
+        private final TestConnection<byte[], String> bob = join();
+        private final TestConnection<byte[], String> carol = join();
 
-    @BeforeEach
-    void startWithThreeClients() throws Exception {
-        server = ChatServer.start("127.0.0.1", 0);
-        alice = join();
-        bob = join();
-        carol = join();
+        private TestConnection<byte[], String> join() {
+            TestConnection<byte[], String> member = TestConnection.of(room::join, room::handle).onClose(room::leave)
+                    .start();
+            members.add(member);
+            return member;
+        }
+
+        /** Lets every member handle the lines broadcast to it so far. */
+        private void deliverBroadcasts() {
+            members.forEach(TestConnection::runPending);
+        }
+
+        @Test
+        void greetsEachNewcomerWithTheNumberOfOthers() {
+            assertThat(alice.sentText()).isEqualTo("welcome: 0 others here\n");
+            assertThat(bob.sentText()).isEqualTo("welcome: 1 others here\n");
+            assertThat(carol.sentText()).isEqualTo("welcome: 2 others here\n");
+        }
+
+        @Test
+        void aLineReachesEveryOtherMemberButNotItsSender() {
+            alice.receive("hello, room\n");
+            deliverBroadcasts();
+
+            assertThat(bob.sentText()).endsWith("here\nhello, room\n");
+            assertThat(carol.sentText()).endsWith("here\nhello, room\n");
+            assertThat(alice.sentText()).isEqualTo("welcome: 0 others here\n");
+        }
+
+        @Test
+        void aPartialLineIsHeldUntilItsNewlineArrives() {
+            alice.receive("hel");
+            deliverBroadcasts();
+            assertThat(bob.sentText()).isEqualTo("welcome: 1 others here\n");
+            assertThat(alice.state()).isEqualTo("hel".getBytes(UTF_8));
+
+            alice.receive("lo\n");
+            deliverBroadcasts();
+
+            assertThat(bob.sentText()).isEqualTo("welcome: 1 others here\nhello\n");
+            assertThat(alice.state()).isEmpty();
+        }
+
+        @Test
+        void severalLinesInOnePacketArriveAsSeveralLines() {
+            bob.receive("one\ntwo\nthr");
+            deliverBroadcasts();
+
+            assertThat(alice.writes()).extracting(bytes -> new String(bytes, UTF_8))
+                    .containsExactly("welcome: 0 others here\n", "one\n", "two\n");
+            assertThat(bob.state()).isEqualTo("thr".getBytes(UTF_8));
+        }
+
+        @Test
+        void aCharacterSplitAcrossPacketsArrivesWhole() {
+            byte[] line = "café\n".getBytes(UTF_8);
+            int insideTheE = line.length - 2;
+            carol.receive(Arrays.copyOfRange(line, 0, insideTheE));
+            carol.receive(Arrays.copyOfRange(line, insideTheE, line.length));
+            deliverBroadcasts();
+
+            assertThat(bob.writes()).last().isEqualTo(line);
+        }
+
+        @Test
+        void aLineOf64KiBIsAcceptedButALongerOneEndsOnlyItsSendersConnection() {
+            byte[] longest = new byte[64 * 1024];
+            Arrays.fill(longest, (byte) 'x');
+            alice.receive(longest);
+            assertThat(alice.isOpen()).isTrue();
+
+            alice.receive("x");
+
+            assertThat(alice.closeReason()).contains(new CloseReason.StoppedAbnormally("line longer than 65536 bytes"));
+            bob.receive("still talking\n");
+            deliverBroadcasts();
+            assertThat(carol.sentText()).endsWith("\nstill talking\n");
+            assertThat(join().sentText()).as("a newcomer, with alice gone").isEqualTo("welcome: 2 others here\n");
+        }
+
+        @Test
+        void aMemberWhoLeavesGetsNoMoreLinesAndIsNotCounted() {
+            carol.peerClosed();
+
+            alice.receive("is carol gone?\n");
+            deliverBroadcasts();
+
+            assertThat(bob.sentText()).endsWith("\nis carol gone?\n");
+            assertThat(carol.sentText()).isEqualTo("welcome: 2 others here\n");
+            assertThat(join().sentText()).isEqualTo("welcome: 2 others here\n");
+        }
+
+        @Test
+        void aShutdownNoticeGetsAGoodbyeAfterTheLineAlreadyOnItsWay() {
+            alice.receive("last line before the shutdown\n");
+
+            bob.shutdown(Duration.ofSeconds(5));
+
+            assertThat(bob.sentText())
+                    .isEqualTo("welcome: 1 others here\nlast line before the shutdown\nserver shutting down, bye\n");
+            assertThat(bob.closeReason()).contains(new CloseReason.Stopped());
+        }
+
+        @Test
+        void overTlsTheGreetingNamesTheProtocol() {
+            TestConnection<byte[], String> dave = TestConnection.of(room::join, room::handle).onClose(room::leave)
+                    .tls(null, List.of()).start();
+
+            assertThat(dave.sentText()).isEqualTo("welcome: 3 others here, over TLSv1.3\n");
+        }
     }
 
-    @AfterEach
-    void stop() throws Exception {
-        for (TestClient client : new TestClient[] {alice, bob, carol}) {
-            if (client != null) {
-                client.close();
+    /** The same server on loopback: lines across real connections, TLS, and a graceful shutdown. */
+    @Nested
+    class OverSockets {
+
+        @RegisterExtension
+        final RunningServerExtension servers = new RunningServerExtension();
+
+        /** Connects and reads the greeting, after which the client is sure to receive every line. */
+        private TestClient join(RunningServer running) throws Exception {
+            TestClient client = running.connect();
+            assertThat(client.readLine()).startsWith("welcome: ");
+            return client;
+        }
+
+        @Test
+        void aLineReachesEveryOtherClient() throws Exception {
+            RunningServer running = servers.start(ChatServer.builder());
+            TestClient alice = join(running);
+            TestClient bob = join(running);
+            TestClient carol = join(running);
+
+            alice.send("hello, room\n");
+
+            // That alice gets no copy, Protocol shows without waiting for a quiet period.
+            assertThat(bob.readLine()).isEqualTo("hello, room");
+            assertThat(carol.readLine()).isEqualTo("hello, room");
+        }
+
+        @Test
+        void aClientThatLeavesIsRemovedAndTheOthersCarryOn() throws Exception {
+            RunningServer running = servers.start(ChatServer.builder());
+            TestClient alice = join(running);
+            TestClient bob = join(running);
+            TestClient carol = join(running);
+
+            carol.close();
+            awaitConnectionCount(running, 2);
+
+            alice.send("is carol gone?\n");
+            assertThat(bob.readLine()).isEqualTo("is carol gone?");
+            assertThat(running.connect().readLine()).isEqualTo("welcome: 2 others here");
+        }
+
+        @Test
+        void aLineLongerThan64KiBClosesOnlyItsSendersConnection() throws Exception {
+            RunningServer running = servers.start(ChatServer.builder());
+            TestClient alice = join(running);
+            TestClient bob = join(running);
+            TestClient carol = join(running);
+
+            alice.send(new byte[64 * 1024 + 1]);
+
+            alice.awaitClosed();
+            bob.send("still talking\n");
+            assertThat(carol.readLine()).isEqualTo("still talking");
+        }
+
+        @Test
+        void aGracefulShutdownSaysGoodbyeToEveryClientAndEndsItsConnection() throws Exception {
+            RunningServer running = servers.start(ChatServer.builder());
+            TestClient alice = join(running);
+            TestClient bob = join(running);
+            TestClient carol = join(running);
+            alice.send("last line before the shutdown\n");
+            assertThat(bob.readLine()).isEqualTo("last line before the shutdown");
+            assertThat(carol.readLine()).isEqualTo("last line before the shutdown");
+
+            DrainReport report = running.server().shutdown(Duration.ofSeconds(5));
+
+            assertThat(report.graceful()).isEqualTo(3);
+            assertThat(report.forced()).isZero();
+            assertThat(report.took()).isLessThan(Duration.ofSeconds(5));
+            for (TestClient client : List.of(alice, bob, carol)) {
+                assertThat(client.readLine()).isEqualTo("server shutting down, bye");
+                assertThat(client.awaitClosed()).isZero();
             }
         }
-        server.stop();
-    }
 
-    @Test
-    void aLineReachesEveryOtherClientButNotItsSender() throws Exception {
-        alice.send("hello, room\n");
+        @Test
+        void overTlsTheGreetingNamesTheProtocolAndLinesStillFlow(@TempDir Path directory) throws Exception {
+            TestCertificate certificate = TestCertificate.generate(directory, "chat");
+            RunningServer running = servers.start(
+                    ChatServer.builder().tls(Tls.fromPemFiles(certificate.certificate(), certificate.key())));
+            TestClient dave = running.connectTls(certificate.clientContext(), "localhost");
+            assertThat(dave.readLine()).isEqualTo("welcome: 0 others here, over TLSv1.3");
+            TestClient erin = running.connectTls(certificate.clientContext(), "localhost");
+            assertThat(erin.readLine()).isEqualTo("welcome: 1 others here, over TLSv1.3");
 
-        assertThat(bob.receiveLine()).isEqualTo("hello, room\n");
-        assertThat(carol.receiveLine()).isEqualTo("hello, room\n");
-        alice.assertReceivesNothingWithin(QUIET);
-    }
+            erin.send("private, in a way\n");
 
-    @Test
-    void aPartialLineIsHeldUntilItsNewlineArrives() throws Exception {
-        alice.send("hel");
-        bob.assertReceivesNothingWithin(QUIET);
-
-        alice.send("lo\n");
-
-        assertThat(bob.receiveLine()).isEqualTo("hello\n");
-        assertThat(carol.receiveLine()).isEqualTo("hello\n");
-    }
-
-    @Test
-    void severalLinesInOnePacketArriveAsSeveralLines() throws Exception {
-        bob.send("one\ntwo\nthr");
-
-        assertThat(alice.receiveLine()).isEqualTo("one\n");
-        assertThat(alice.receiveLine()).isEqualTo("two\n");
-        alice.assertReceivesNothingWithin(QUIET);
-    }
-
-    @Test
-    void aCharacterSplitAcrossPacketsArrivesWhole() throws Exception {
-        byte[] line = "café\n".getBytes(UTF_8);
-        int insideTheE = line.length - 2;
-        carol.send(Arrays.copyOfRange(line, 0, insideTheE));
-        bob.assertReceivesNothingWithin(QUIET);
-
-        carol.send(Arrays.copyOfRange(line, insideTheE, line.length));
-
-        assertThat(bob.receiveLine()).isEqualTo("café\n");
-    }
-
-    @Test
-    void aClientThatLeavesIsRemovedAndTheOthersCarryOn() throws Exception {
-        carol.close();
-        carol = null;
-        awaitConnectionCount(2);
-
-        alice.send("is carol gone?\n");
-        assertThat(bob.receiveLine()).isEqualTo("is carol gone?\n");
-        bob.send("yes\n");
-        assertThat(alice.receiveLine()).isEqualTo("yes\n");
-
-        // A newcomer is told about the two who are left, not about carol.
-        try (TestClient dave = TestClient.connect(server.address())) {
-            assertThat(dave.receiveLine()).isEqualTo("welcome: 2 others here\n");
+            assertThat(dave.readLine()).isEqualTo("private, in a way");
         }
-    }
 
-    @Test
-    void aLineLongerThan64KiBClosesOnlyItsSendersConnection() throws Exception {
-        alice.send(new byte[64 * 1024 + 1]);
-
-        alice.assertClosedByServer();
-        bob.send("still talking\n");
-        assertThat(carol.receiveLine()).isEqualTo("still talking\n");
-    }
-
-    @Test
-    void aGracefulShutdownSaysGoodbyeToEveryClientAndEndsItsConnection() throws Exception {
-        alice.send("last line before the shutdown\n");
-        assertThat(bob.receiveLine()).isEqualTo("last line before the shutdown\n");
-        assertThat(carol.receiveLine()).isEqualTo("last line before the shutdown\n");
-
-        DrainReport report = server.shutdown(Duration.ofSeconds(5));
-
-        assertThat(report.graceful()).isEqualTo(3);
-        assertThat(report.forced()).isZero();
-        assertThat(report.took()).isLessThan(Duration.ofSeconds(5));
-        for (TestClient client : new TestClient[] {alice, bob, carol}) {
-            assertThat(client.receiveLine()).isEqualTo("server shutting down, bye\n");
-            client.assertClosedByServer();
-        }
-    }
-
-    @Test
-    void overTlsTheGreetingNamesTheProtocolAndLinesStillFlow(@TempDir Path directory) throws Exception {
-        TestCertificate certificate = TestCertificate.generate(directory, "chat");
-        try (Server tls = ChatServer.builder().tls(Tls.fromPemFiles(certificate.certificate(), certificate.key()))
-                .bind("127.0.0.1").start(0);
-                TestClient dave = TestClient.connectTls(tls.port(), certificate)) {
-            assertThat(dave.receiveLine()).isEqualTo("welcome: 0 others here, over TLSv1.3\n");
-            try (TestClient erin = TestClient.connectTls(tls.port(), certificate)) {
-                assertThat(erin.receiveLine()).isEqualTo("welcome: 1 others here, over TLSv1.3\n");
-
-                erin.send("private, in a way\n");
-
-                assertThat(dave.receiveLine()).isEqualTo("private, in a way\n");
+        private void awaitConnectionCount(RunningServer running, int expected) throws InterruptedException {
+            long deadline = System.nanoTime() + TestClient.DEFAULT_READ_TIMEOUT.toNanos();
+            while (running.server().connectionCount() != expected && System.nanoTime() < deadline) {
+                Thread.sleep(10);
             }
+            assertThat(running.server().connectionCount()).isEqualTo(expected);
         }
-    }
-
-    /** Connects and reads the greeting, after which the client is sure to receive every line. */
-    private TestClient join() throws Exception {
-        TestClient client = TestClient.connect(server.address());
-        assertThat(client.receiveLine()).startsWith("welcome: ");
-        return client;
-    }
-
-    private void awaitConnectionCount(int expected) throws InterruptedException {
-        long deadline = System.nanoTime() + TestClient.TIMEOUT.toNanos();
-        while (server.connectionCount() != expected && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(server.connectionCount()).isEqualTo(expected);
     }
 }

@@ -1,47 +1,90 @@
 package dev.glisten.examples;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.glisten.CloseReason;
 import dev.glisten.DrainReport;
 import dev.glisten.Server;
 import dev.glisten.Tls;
+import dev.glisten.testkit.RunningServer;
+import dev.glisten.testkit.RunningServerExtension;
+import dev.glisten.testkit.TestClient;
+import dev.glisten.testkit.TestConnection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class EchoServerTest {
 
-    private Server server;
+    /** The protocol, run by {@link TestConnection} on the test's thread: no socket, no waiting. */
+    @Nested
+    class Protocol {
 
-    @BeforeEach
-    void start() throws Exception {
-        server = EchoServer.start("127.0.0.1", 0);
+        private final TestConnection<Void, Void> connection = TestConnection.of(EchoServer::init, EchoServer::handle)
+                .start();
+
+        @Test
+        void sendsEachPacketBackAsItCame() {
+            connection.receive("hello").receive(pattern(0, 0, 20_000));
+
+            assertThat(connection.writes()).containsExactly("hello".getBytes(UTF_8), pattern(0, 0, 20_000));
+            assertThat(connection.isOpen()).isTrue();
+        }
+
+        @Test
+        void ignoresUserMessages() {
+            connection.deliver(null);
+
+            assertThat(connection.sent()).isEmpty();
+            assertThat(connection.isOpen()).isTrue();
+        }
+
+        @Test
+        void closesAtAShutdownNoticeWithoutAGoodbyeOnceEveryByteIsBack() {
+            connection.receive("last words").shutdown(Duration.ofSeconds(5));
+
+            assertThat(connection.sentText()).isEqualTo("last words");
+            assertThat(connection.closeReason()).contains(new CloseReason.Stopped());
+        }
+
+        @Test
+        void endsWhenThePeerCloses() {
+            connection.receive("bye").peerClosed();
+
+            assertThat(connection.sentText()).isEqualTo("bye");
+            assertThat(connection.closeReason()).contains(new CloseReason.PeerClosed());
+        }
     }
 
-    @AfterEach
-    void stop() {
-        server.stop();
-    }
+    /** The same server on loopback: what only real sockets show (buffers, several clients, TLS, draining). */
+    @Nested
+    class OverSockets {
 
-    @Test
-    void reportsTheAddressItIsBoundTo() {
-        assertThat(server.address().getAddress().getHostAddress()).isEqualTo("127.0.0.1");
-        assertThat(server.port()).isPositive();
-    }
+        @RegisterExtension
+        final RunningServerExtension servers = new RunningServerExtension();
 
-    @Test
-    void sendsEveryByteBackToEachOfSeveralClients() throws Exception {
-        int chunkSize = 4096;
-        int chunks = 16;
-        List<TestClient> clients = new ArrayList<>();
-        try {
+        @Test
+        void startListensOnTheAddressItIsGiven() throws Exception {
+            try (Server server = EchoServer.start("127.0.0.1", 0)) {
+                assertThat(server.address().getAddress().getHostAddress()).isEqualTo("127.0.0.1");
+                assertThat(server.port()).isPositive();
+            }
+        }
+
+        @Test
+        void sendsEveryByteBackToEachOfSeveralClients() throws Exception {
+            RunningServer running = servers.start(EchoServer.builder());
+            int chunkSize = 4096;
+            int chunks = 16;
+            List<TestClient> clients = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                clients.add(TestClient.connect(server.address()));
+                clients.add(running.connect());
             }
             // Chunk by chunk, so no client's unread echo can fill the socket buffers and stall the test.
             for (int chunk = 0; chunk < chunks; chunk++) {
@@ -49,62 +92,53 @@ class EchoServerTest {
                     clients.get(client).send(pattern(client, chunk, chunkSize));
                 }
                 for (int client = 0; client < clients.size(); client++) {
-                    assertThat(clients.get(client).receive(chunkSize))
+                    assertThat(clients.get(client).readExactly(chunkSize))
                             .as("chunk %d echoed to client %d", chunk, client)
                             .isEqualTo(pattern(client, chunk, chunkSize));
                 }
             }
-        } finally {
-            for (TestClient client : clients) {
-                client.close();
-            }
         }
-    }
 
-    @Test
-    void aClientLeavingDoesNotDisturbAnother() throws Exception {
-        try (TestClient staying = TestClient.connect(server.address())) {
-            try (TestClient leaving = TestClient.connect(server.address())) {
-                leaving.send("bye");
-                assertThat(leaving.receive(3)).isEqualTo("bye".getBytes());
+        @Test
+        void aClientLeavingDoesNotDisturbAnother() throws Exception {
+            RunningServer running = servers.start(EchoServer.builder());
+            TestClient staying = running.connect();
+            try (TestClient leaving = running.connect()) {
+                assertThat(leaving.send("bye").readText(3)).isEqualTo("bye");
             }
-            staying.send("still here");
-            assertThat(staying.receive(10)).isEqualTo("still here".getBytes());
+            assertThat(staying.send("still here").readText(10)).isEqualTo("still here");
         }
-    }
 
-    @Test
-    void aGracefulShutdownClosesEveryConnectionAtTheNoticeOnceItsBytesAreBack() throws Exception {
-        try (TestClient first = TestClient.connect(server.address());
-                TestClient second = TestClient.connect(server.address())) {
-            first.send("last words");
-            assertThat(first.receive(10)).isEqualTo("last words".getBytes());
-            second.send("x");
-            assertThat(second.receive(1)).isEqualTo("x".getBytes());
+        @Test
+        void aGracefulShutdownClosesEveryConnectionAtTheNoticeOnceItsBytesAreBack() throws Exception {
+            RunningServer running = servers.start(EchoServer.builder());
+            TestClient first = running.connect();
+            TestClient second = running.connect();
+            assertThat(first.send("last words").readText(10)).isEqualTo("last words");
+            assertThat(second.send("x").readText(1)).isEqualTo("x");
 
-            DrainReport report = server.shutdown(Duration.ofSeconds(5));
+            DrainReport report = running.server().shutdown(Duration.ofSeconds(5));
 
             // Ended by their loops, not by the timeout: nothing to finish, and no goodbye to send.
             assertThat(report.graceful()).isEqualTo(2);
             assertThat(report.forced()).isZero();
             assertThat(report.took()).isLessThan(Duration.ofSeconds(5));
-            first.assertClosedByServer();
-            second.assertClosedByServer();
+            assertThat(first.awaitClosed()).isZero();
+            assertThat(second.awaitClosed()).isZero();
         }
-    }
 
-    @Test
-    void theSameHandlerEchoesOverTls(@TempDir Path directory) throws Exception {
-        TestCertificate certificate = TestCertificate.generate(directory, "echo");
-        try (Server tls = EchoServer.builder().tls(Tls.fromPemFiles(certificate.certificate(), certificate.key()))
-                .bind("127.0.0.1").start(0);
-                TestClient client = TestClient.connectTls(tls.port(), certificate)) {
+        @Test
+        void theSameHandlerEchoesOverTls(@TempDir Path directory) throws Exception {
+            TestCertificate certificate = TestCertificate.generate(directory, "echo");
+            RunningServer running = servers.start(
+                    EchoServer.builder().tls(Tls.fromPemFiles(certificate.certificate(), certificate.key())));
+            TestClient client = running.connectTls(certificate.clientContext(), "localhost");
             byte[] message = pattern(0, 0, 20_000); // more than one 16 KiB TLS record
 
             client.send(message);
 
-            assertThat(client.receive(message.length)).isEqualTo(message);
-            assertThat(client.tlsProtocol()).isEqualTo("TLSv1.3");
+            assertThat(client.readExactly(message.length)).isEqualTo(message);
+            assertThat(client.tlsSession().getProtocol()).isEqualTo("TLSv1.3");
         }
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.glisten.DrainReport;
 import dev.glisten.examples.CommandLine.Run;
+import dev.glisten.testkit.TestClient;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -27,9 +28,9 @@ class ExampleTest {
             assertThat(report.forced()).isEqualTo(example.builtOnServer() ? 0 : 1);
             assertThat(report.took()).isLessThan(DRAIN);
             if (example == Example.CHAT) {
-                assertThat(client.receiveLine()).isEqualTo("server shutting down, bye\n");
+                assertThat(client.readLine()).isEqualTo("server shutting down, bye");
             }
-            client.assertClosedByServer();
+            assertThat(client.awaitClosed()).as("bytes before the close").isZero();
         } finally {
             running.shutdown().apply(Duration.ZERO);
         }

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.glisten.testkit.TestClient;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -130,8 +132,13 @@ final class JarProcess implements AutoCloseable {
         return Files.readString(stderr);
     }
 
+    /** Connects to the jar's server on {@code 127.0.0.1:port}, each read bounded by the kit's default timeout. */
+    static TestClient connect(int port) throws IOException {
+        return TestClient.connect(new InetSocketAddress("127.0.0.1", port));
+    }
+
     static void assertNothingListensOn(int port) {
-        assertThatThrownBy(() -> TestClient.connect(port).close())
+        assertThatThrownBy(() -> JarProcess.connect(port).close())
                 .as("connecting to port %d", port)
                 .isInstanceOf(ConnectException.class);
     }

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.glisten.DrainReport;
+import dev.glisten.testkit.TestClient;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,7 +35,7 @@ class LowLevelEchoTest {
             try (TestClient client = TestClient.connect(echo.address())) {
                 String greeting = "client " + i;
                 client.send(greeting);
-                assertThat(client.receive(greeting.length())).isEqualTo(greeting.getBytes());
+                assertThat(client.readExactly(greeting.length())).isEqualTo(greeting.getBytes());
             }
         }
     }
@@ -44,13 +46,13 @@ class LowLevelEchoTest {
         try (TestClient first = TestClient.connect(echo.address());
              TestClient second = TestClient.connect(echo.address())) {
             first.send("a");
-            assertThat(first.receive(1)).isEqualTo("a".getBytes());
+            assertThat(first.readExactly(1)).isEqualTo("a".getBytes());
             second.send("b");
-            second.assertReceivesNothingWithin(QUIET);
+            second.assertNothingArrivesWithin(QUIET);
 
             first.close();
 
-            assertThat(second.receive(1)).isEqualTo("b".getBytes());
+            assertThat(second.readExactly(1)).isEqualTo("b".getBytes());
         }
     }
 
@@ -58,13 +60,13 @@ class LowLevelEchoTest {
     void shutdownCutsOffTheClientBeingServedAndReportsItForced() throws Exception {
         try (TestClient client = TestClient.connect(echo.address())) {
             client.send("x");
-            assertThat(client.receive(1)).isEqualTo("x".getBytes());
+            assertThat(client.readExactly(1)).isEqualTo("x".getBytes());
 
-            DrainReport report = assertTimeoutPreemptively(TestClient.TIMEOUT, echo::shutdown);
+            DrainReport report = assertTimeoutPreemptively(TestClient.DEFAULT_READ_TIMEOUT, echo::shutdown);
 
             assertThat(report.graceful()).isZero();
             assertThat(report.forced()).isEqualTo(1);
-            client.assertClosedByServer();
+            assertThat(client.awaitClosed()).as("bytes before the close").isZero();
         }
         assertThat(echo.shutdown().forced()).as("a second shutdown, with nobody left").isZero();
     }
@@ -79,15 +81,15 @@ class LowLevelEchoTest {
 
     @Test
     void closeDisconnectsTheClientBeingServedAndFreesThePort() throws Exception {
-        int port = echo.address().getPort();
-        try (TestClient client = TestClient.connect(port)) {
+        InetSocketAddress address = echo.address();
+        try (TestClient client = TestClient.connect(address)) {
             client.send("x");
-            assertThat(client.receive(1)).isEqualTo("x".getBytes());
+            assertThat(client.readExactly(1)).isEqualTo("x".getBytes());
 
-            assertTimeoutPreemptively(TestClient.TIMEOUT, echo::close);
+            assertTimeoutPreemptively(TestClient.DEFAULT_READ_TIMEOUT, echo::close);
 
-            client.assertClosedByServer();
+            assertThat(client.awaitClosed()).as("bytes before the close").isZero();
         }
-        assertThatThrownBy(() -> TestClient.connect(port)).isInstanceOf(ConnectException.class);
+        assertThatThrownBy(() -> TestClient.connect(address)).isInstanceOf(ConnectException.class);
     }
 }

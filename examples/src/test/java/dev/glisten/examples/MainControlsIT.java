@@ -3,6 +3,7 @@ package dev.glisten.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.glisten.testkit.TestClient;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -51,17 +52,17 @@ class MainControlsIT {
     void atTheConnectionLimitANewClientWaitsUntilAnotherLeaves() throws Exception {
         int port = start("echo", "--max-connections", "2");
 
-        try (TestClient first = TestClient.connect(port); TestClient second = TestClient.connect(port)) {
+        try (TestClient first = JarProcess.connect(port); TestClient second = JarProcess.connect(port)) {
             assertEchoes(first, "first\n");
             assertEchoes(second, "second\n");
             // The kernel completes its handshake and holds it in the listen backlog, unaccepted.
-            try (TestClient third = TestClient.connect(port)) {
+            try (TestClient third = JarProcess.connect(port)) {
                 third.send("third\n");
-                third.assertReceivesNothingWithin(NOT_SERVED);
+                third.assertNothingArrivesWithin(NOT_SERVED);
 
                 first.close();
 
-                assertThat(third.receiveLine()).isEqualTo("third\n");
+                assertThat(third.readLine()).isEqualTo("third");
                 assertEchoes(third, "served now\n");
             }
             assertEchoes(second, "still served\n");
@@ -72,7 +73,7 @@ class MainControlsIT {
     void anIdleClientIsDisconnectedWhileOneThatKeepsSendingStays() throws Exception {
         int port = start("echo", "--idle-timeout", "0.5");
 
-        try (TestClient idle = TestClient.connect(port); TestClient busy = TestClient.connect(port)) {
+        try (TestClient idle = JarProcess.connect(port); TestClient busy = JarProcess.connect(port)) {
             assertEchoes(idle, "hello\n");
             long idleSince = System.nanoTime();
             assertEchoes(busy, "hello\n");
@@ -86,12 +87,12 @@ class MainControlsIT {
             });
             Thread.ofVirtual().name("busy-client").start(keepSending);
 
-            idle.assertClosedByServer();
+            assertThat(idle.awaitClosed()).as("bytes before the close").isZero();
             Duration idleFor = Duration.ofNanos(System.nanoTime() - idleSince);
 
             // The server last heard it a little before idleSince, when it echoed "hello".
             assertThat(idleFor).isBetween(Duration.ofMillis(400), Duration.ofMillis(2000));
-            keepSending.get(TestClient.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            keepSending.get(TestClient.DEFAULT_READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             assertEchoes(busy, "still here\n");
         }
     }
@@ -101,13 +102,13 @@ class MainControlsIT {
     void onSigtermEchoEndsAQuietConnectionAtOnceAndForcesOneStuckInASendAtTheDrainTimeout() throws Exception {
         int port = start("echo", "--drain-timeout", "2");
 
-        try (TestClient quiet = TestClient.connect(port); SocketChannel stuck = jam(port)) {
+        try (TestClient quiet = JarProcess.connect(port); SocketChannel stuck = jam(port)) {
             assertEchoes(quiet, "hello\n");
             long signalled = System.nanoTime();
             jar.sigterm();
 
             // Closed by its loop at the notice, long before the drain timeout.
-            quiet.assertClosedByServer();
+            assertThat(quiet.awaitClosed()).as("bytes before the close").isZero();
             assertThat(Duration.ofNanos(System.nanoTime() - signalled)).isLessThan(DRAIN);
             assertThat(jar.awaitExit()).isIn(0, TERMINATED);
             assertThat(Duration.ofNanos(System.nanoTime() - signalled)).isLessThan(DRAIN.plus(EXIT_AFTER_DRAIN));
@@ -126,16 +127,16 @@ class MainControlsIT {
     void onSigtermChatSaysGoodbyeEvenToAClientThatReadsNothing() throws Exception {
         int port = start("chat", "--drain-timeout", "2");
 
-        try (TestClient alice = TestClient.connect(port); TestClient deaf = TestClient.connect(port)) {
-            assertThat(alice.receiveLine()).startsWith("welcome");
+        try (TestClient alice = JarProcess.connect(port); TestClient deaf = JarProcess.connect(port)) {
+            assertThat(alice.readLine()).startsWith("welcome");
             // deaf never reads: the greeting and the goodbye wait in its receive buffer.
             deaf.send("anyone there?\n");
-            assertThat(alice.receiveLine()).isEqualTo("anyone there?\n");
+            assertThat(alice.readLine()).isEqualTo("anyone there?");
             long signalled = System.nanoTime();
             jar.sigterm();
 
-            assertThat(alice.receiveLine()).isEqualTo("server shutting down, bye\n");
-            alice.assertClosedByServer();
+            assertThat(alice.readLine()).isEqualTo("server shutting down, bye");
+            assertThat(alice.awaitClosed()).as("bytes before the close").isZero();
             assertThat(jar.awaitExit()).isIn(0, TERMINATED);
             assertThat(Duration.ofNanos(System.nanoTime() - signalled)).isLessThan(DRAIN.plus(EXIT_AFTER_DRAIN));
         }
@@ -150,13 +151,13 @@ class MainControlsIT {
     void aDrainTimeoutOfZeroClosesEveryConnectionAtOnce() throws Exception {
         int port = start("chat", "--drain-timeout", "0");
 
-        try (TestClient alice = TestClient.connect(port)) {
-            assertThat(alice.receiveLine()).startsWith("welcome");
+        try (TestClient alice = JarProcess.connect(port)) {
+            assertThat(alice.readLine()).startsWith("welcome");
 
             assertThat(jar.terminate()).isIn(0, TERMINATED);
 
             // No notice, so no goodbye: the connection just closes.
-            alice.assertClosedByServer();
+            assertThat(alice.awaitClosed()).as("bytes before the close").isZero();
         }
         assertThat(report().group(0)).startsWith("glisten-examples: drained 0 connections gracefully, forced 1, in ");
     }
@@ -200,7 +201,7 @@ class MainControlsIT {
 
     private static void assertEchoes(TestClient client, String line) throws Exception {
         client.send(line);
-        assertThat(client.receiveLine()).isEqualTo(line);
+        assertThat(client.readLine()).isEqualTo(line.stripTrailing());
     }
 
     /**
@@ -217,7 +218,7 @@ class MainControlsIT {
             channel.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             channel.configureBlocking(false);
             ByteBuffer bytes = ByteBuffer.allocate(64 * 1024);
-            long deadline = System.nanoTime() + TestClient.TIMEOUT.multipliedBy(4).toNanos();
+            long deadline = System.nanoTime() + TestClient.DEFAULT_READ_TIMEOUT.multipliedBy(4).toNanos();
             long lastProgress = System.nanoTime();
             long written = 0;
             // Jammed once nothing more is taken for this long, on loopback, with the server reading as fast as it can.

@@ -3,6 +3,7 @@ package dev.glisten.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.glisten.testkit.TestClient;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -45,9 +46,9 @@ class MainIT {
         try (TestClient connected = talkTo(example, port)) {
             assertThat(jar.terminate()).isIn(0, TERMINATED);
             if (example.equals("chat")) {
-                assertThat(connected.receiveLine()).isEqualTo("server shutting down, bye\n");
+                assertThat(connected.readLine()).isEqualTo("server shutting down, bye");
             }
-            connected.assertClosedByServer();
+            assertThat(connected.awaitClosed()).as("bytes before the close").isZero();
         }
 
         assertThat(jar.stdout()).isEqualTo("listening on 127.0.0.1:" + port + "\n");
@@ -165,18 +166,18 @@ class MainIT {
 
     /** Checks the example answers like itself; returns a client still connected. */
     static TestClient talkTo(String example, int port) throws Exception {
-        TestClient client = TestClient.connect(port);
+        TestClient client = JarProcess.connect(port);
         try {
             if (example.equals("chat")) {
-                assertThat(client.receiveLine()).startsWith("welcome");
-                try (TestClient other = TestClient.connect(port)) {
-                    assertThat(other.receiveLine()).startsWith("welcome");
+                assertThat(client.readLine()).startsWith("welcome");
+                try (TestClient other = JarProcess.connect(port)) {
+                    assertThat(other.readLine()).startsWith("welcome");
                     other.send("hi there\n");
-                    assertThat(client.receiveLine()).isEqualTo("hi there\n");
+                    assertThat(client.readLine()).isEqualTo("hi there");
                 }
             } else {
                 client.send("ping\n");
-                assertThat(client.receiveLine()).isEqualTo("ping\n");
+                assertThat(client.readLine()).isEqualTo("ping");
             }
             return client;
         } catch (Exception | AssertionError e) {

@@ -4,7 +4,10 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.glisten.testkit.TestClient;
+import java.io.IOException;
 import java.io.OutputStream;
+import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,13 +53,13 @@ class MainTlsIT {
     void echoAnswersAJdkClientOverTls13AndAnnouncesItselfAsBefore() throws Exception {
         int port = startWithTls("echo");
 
-        try (TestClient client = TestClient.connectTls(port, certificate)) {
+        try (TestClient client = connectTls(port)) {
             client.send("ping over tls\n");
-            assertThat(client.receiveLine()).isEqualTo("ping over tls\n");
-            assertThat(client.tlsProtocol()).isEqualTo("TLSv1.3");
+            assertThat(client.readLine()).isEqualTo("ping over tls");
+            assertThat(client.tlsSession().getProtocol()).isEqualTo("TLSv1.3");
 
             assertThat(jar.terminate()).isIn(0, TERMINATED);
-            client.assertClosedByServer();
+            assertThat(client.awaitClosed()).as("bytes before the close").isZero();
         }
 
         // Scripts parse standard output: still the one line, TLS or not.
@@ -97,14 +100,14 @@ class MainTlsIT {
     void chatRelaysALineBetweenTwoTlsClients() throws Exception {
         int port = startWithTls("chat");
 
-        try (TestClient alice = TestClient.connectTls(port, certificate)) {
-            assertThat(alice.receiveLine()).isEqualTo("welcome: 0 others here, over TLSv1.3\n");
-            try (TestClient bob = TestClient.connectTls(port, certificate)) {
-                assertThat(bob.receiveLine()).startsWith("welcome: 1 others here");
+        try (TestClient alice = connectTls(port)) {
+            assertThat(alice.readLine()).isEqualTo("welcome: 0 others here, over TLSv1.3");
+            try (TestClient bob = connectTls(port)) {
+                assertThat(bob.readLine()).startsWith("welcome: 1 others here");
 
                 bob.send("hello alice, encrypted\n");
 
-                assertThat(alice.receiveLine()).isEqualTo("hello alice, encrypted\n");
+                assertThat(alice.readLine()).isEqualTo("hello alice, encrypted");
             }
         }
     }
@@ -113,14 +116,14 @@ class MainTlsIT {
     void aPlainTcpClientIsDroppedAndTheServerServesTheNext() throws Exception {
         int port = startWithTls("echo");
 
-        try (TestClient plain = TestClient.connect(port)) {
+        try (TestClient plain = JarProcess.connect(port)) {
             plain.send("ping\n"); // not a TLS ClientHello
             // The server answers with a TLS alert record (content type 21) saying why, then closes.
-            plain.assertTlsAlertThenClosedByServer();
+            assertTlsAlertThenClosed(plain);
         }
-        try (TestClient client = TestClient.connectTls(port, certificate)) {
+        try (TestClient client = connectTls(port)) {
             client.send("still up\n");
-            assertThat(client.receiveLine()).isEqualTo("still up\n");
+            assertThat(client.readLine()).isEqualTo("still up");
         }
     }
 
@@ -198,5 +201,36 @@ class MainTlsIT {
             }
             Thread.sleep(20);
         }
+    }
+
+    /**
+     * Connects to {@code 127.0.0.1:port} and completes a TLS handshake, as a careful client would:
+     * trusting only the test's certificate, asking for the name {@code localhost} (SNI) and checking
+     * that the certificate is issued to it.
+     */
+    private TestClient connectTls(int port) throws Exception {
+        TestClient client = JarProcess.connect(port);
+        try {
+            return client.startTls(certificate.clientContext(), "localhost");
+        } catch (Exception e) {
+            client.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Waits for a TLS server to send one alert record (RFC 8446 section 5.1: content type 21, a
+     * 2-byte version, a 2-byte length, then the alert) and close.
+     */
+    private static void assertTlsAlertThenClosed(TestClient plain) throws IOException {
+        try {
+            byte[] header = plain.readExactly(5);
+            assertThat(header[0]).as("the record's content type: alert").isEqualTo((byte) 21);
+            int length = ((header[3] & 0xff) << 8) | (header[4] & 0xff);
+            plain.readExactly(length);
+        } catch (SocketException reset) {
+            return; // reset before the alert was read: closed all the same
+        }
+        assertThat(plain.awaitClosed()).as("bytes after the alert").isZero();
     }
 }

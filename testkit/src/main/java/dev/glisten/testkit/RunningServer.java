@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLContext;
 
 /**
  * A real server for one test, on a free loopback port, with clients that cannot hang the test:
@@ -78,6 +79,33 @@ public final class RunningServer implements AutoCloseable {
             lock.unlock();
         }
         return client;
+    }
+
+    /**
+     * Connects a new client and runs a TLS handshake, for a server built with
+     * {@link Server.Builder#tls}; see {@link TestClient#startTls} for the arguments.
+     *
+     * <pre>{@code
+     * TestClient client = running.connectTls(clientContext, "localhost", "h2");
+     * assertThat(client.applicationProtocol()).contains("h2");
+     * }</pre>
+     *
+     * @param context the client's trust (and, for mutual TLS, its key and certificate)
+     * @param serverName the host name to ask for and check the certificate against; {@code null}
+     *     for neither
+     * @param applicationProtocols the protocols to offer by ALPN, preferred first
+     * @return a client speaking TLS, whose handshake and reads time out after the read timeout
+     * @throws IOException if it cannot connect, or the handshake fails or times out
+     */
+    public TestClient connectTls(SSLContext context, String serverName, String... applicationProtocols)
+            throws IOException {
+        TestClient client = connect();
+        try {
+            return client.startTls(context, serverName, applicationProtocols);
+        } catch (IOException | RuntimeException e) {
+            client.close();
+            throw e;
+        }
     }
 
     /**

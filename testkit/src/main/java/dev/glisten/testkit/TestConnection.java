@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -51,8 +52,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * }</pre>
  *
  * <p>It follows the server's rules (see {@code ConnectionProcess} in the core): {@link OnInit} runs
- * in {@link Builder#start()}; then each round delivers queued user messages first (at most 64), then
- * the next packet; a close requested during a call ({@link #close()}, a failed send) ends the
+ * in {@link Builder#start()}; then each round delivers queued user messages first (at most 64, or
+ * one while a {@linkplain #shutdown shutdown notice} waits), then the next packet, and the notice
+ * once no packet is left; a close requested during a call ({@link #close()}, a failed send) ends the
  * connection once the call returns; {@link OnClose} runs exactly once, with the first reason
  * recorded, the last state, or {@code null} if {@link OnInit} did not return.
  *
@@ -99,6 +101,7 @@ public final class TestConnection<S, M> implements Connection<M> {
     private Duration shutdownNotice;
     private boolean noticeDelivered;
     private IOException sendFailure;
+    private boolean peerReads = true;
     private NegotiatedTls tls;
     private int startTlsCalls;
     private long nowNanos;
@@ -106,7 +109,7 @@ public final class TestConnection<S, M> implements Connection<M> {
 
     private TestConnection(Builder<S, M> config) {
         this.config = config;
-        this.tls = config.tls;
+        this.tls = config.tlsFromStart ? config.negotiated(config.tlsAlpn, config.tlsPeerCertificates) : null;
     }
 
     /**
@@ -195,6 +198,19 @@ public final class TestConnection<S, M> implements Connection<M> {
      */
     public TestConnection<S, M> failSends(IOException error) {
         sendFailure = Objects.requireNonNull(error, "error");
+        return this;
+    }
+
+    /**
+     * The peer stops reading, so the buffers between it and the server fill up: every later send
+     * waits out the {@linkplain Builder#sendTimeout send timeout} of virtual time, sends nothing,
+     * throws {@link SocketTimeoutException} and closes the connection with
+     * {@link CloseReason.SendTimedOut}, as the server does to a peer that does not read.
+     *
+     * @return this
+     */
+    public TestConnection<S, M> peerStopsReading() {
+        peerReads = false;
         return this;
     }
 
@@ -413,6 +429,11 @@ public final class TestConnection<S, M> implements Connection<M> {
                 if (!deliver(new Message.User<>(queued == NULL_MESSAGE ? null : (M) queued))) {
                     return;
                 }
+                // As the server's drainMailbox: a waiting shutdown notice cuts the batch short, so
+                // that a mailbox that keeps filling cannot hold the goodbye back.
+                if (shutdownNotice != null && !noticeDelivered) {
+                    break;
+                }
             }
             if (config.maxLifetime != null && nowNanos >= config.maxLifetime.toNanos()) {
                 finish(new CloseReason.LifetimeEnded(config.maxLifetime));
@@ -549,6 +570,13 @@ public final class TestConnection<S, M> implements Connection<M> {
         if (sendFailure != null) {
             closeWith(new CloseReason.SendFailed(sendFailure));
             throw sendFailure;
+        }
+        if (!peerReads) {
+            // A real send blocks this long first: a handler that reads the clock sees it.
+            nowNanos += config.sendTimeout.toNanos();
+            closeWith(new CloseReason.SendTimedOut(config.sendTimeout));
+            throw new SocketTimeoutException("send did not complete within the send timeout of " + config.sendTimeout
+                    + " (the peer is not reading); the connection is closed");
         }
         writes.add(bytes);
         sent.writeBytes(bytes);
@@ -742,10 +770,14 @@ public final class TestConnection<S, M> implements Connection<M> {
         private OnClose<S, M> onClose = (state, reason, connection) -> { };
         private Duration idleTimeout;
         private Duration maxLifetime;
+        private Duration sendTimeout = Duration.ofSeconds(30);
         private SocketAddress peerAddress = new InetSocketAddress("127.0.0.1", 50_000);
         private SocketAddress localAddress = new InetSocketAddress("127.0.0.1", 4_000);
         private SocketAddress proxiedFrom;
-        private NegotiatedTls tls;
+        private boolean tlsFromStart;
+        private String tlsAlpn;
+        private List<X509Certificate> tlsPeerCertificates = List.of();
+        private String serverName;
         private String startTlsAlpn;
         private List<X509Certificate> startTlsPeerCertificates = List.of();
 
@@ -786,6 +818,19 @@ public final class TestConnection<S, M> implements Connection<M> {
          */
         public Builder<S, M> maxLifetime(Duration lifetime) {
             this.maxLifetime = positive("maxLifetime", lifetime);
+            return this;
+        }
+
+        /**
+         * How long a send waits for a peer that does not read ({@link TestConnection#peerStopsReading()})
+         * before the connection ends with {@link CloseReason.SendTimedOut}. Default 30 seconds, as
+         * the server's.
+         *
+         * @param timeout positive
+         * @return this builder
+         */
+        public Builder<S, M> sendTimeout(Duration timeout) {
+            this.sendTimeout = positive("sendTimeout", timeout);
             return this;
         }
 
@@ -833,7 +878,22 @@ public final class TestConnection<S, M> implements Connection<M> {
          * @return this builder
          */
         public Builder<S, M> tls(String alpn, List<X509Certificate> peerCertificates) {
-            this.tls = negotiated(alpn, peerCertificates);
+            this.tlsFromStart = true;
+            this.tlsAlpn = alpn;
+            this.tlsPeerCertificates = List.copyOf(peerCertificates);
+            return this;
+        }
+
+        /**
+         * The host name the TLS client asked for (SNI), which {@link NegotiatedTls#serverName()}
+         * reports, for {@link #tls} and {@link #startTlsNegotiates}. Default: none, as from a
+         * client that connects by IP address.
+         *
+         * @param hostName the name, such as {@code "api.example.com"}
+         * @return this builder
+         */
+        public Builder<S, M> serverName(String hostName) {
+            this.serverName = Objects.requireNonNull(hostName, "hostName");
             return this;
         }
 
@@ -863,9 +923,12 @@ public final class TestConnection<S, M> implements Connection<M> {
         }
 
         private NegotiatedTls negotiated(String alpn, List<X509Certificate> peerCertificates) {
-            InetSocketAddress peer = peerAddress instanceof InetSocketAddress inet ? inet : null;
-            return new NegotiatedTls("TLSv1.3", "TLS_AES_128_GCM_SHA256", Optional.ofNullable(alpn), Optional.empty(),
-                    peerCertificates, new FakeSslSession("TLSv1.3", "TLS_AES_128_GCM_SHA256", peerCertificates,
+            // As the server's handshake: the session names the client, the PROXY header's if any.
+            SocketAddress client = proxiedFrom != null ? proxiedFrom : peerAddress;
+            InetSocketAddress peer = client instanceof InetSocketAddress inet ? inet : null;
+            return new NegotiatedTls("TLSv1.3", "TLS_AES_128_GCM_SHA256", Optional.ofNullable(alpn),
+                    Optional.ofNullable(serverName), peerCertificates,
+                    new FakeSslSession("TLSv1.3", "TLS_AES_128_GCM_SHA256", peerCertificates,
                             peer == null ? null : peer.getHostString(), peer == null ? -1 : peer.getPort(),
                             EPOCH.toEpochMilli()));
         }

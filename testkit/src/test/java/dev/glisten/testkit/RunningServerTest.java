@@ -13,14 +13,26 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** RunningServer, its clients' bounded reads, the extension, and the module's boundary. */
+/** RunningServer, its clients' bounded reads (plain and TLS), the extension, and the module's boundary. */
 class RunningServerTest {
 
     @RegisterExtension
     final RunningServerExtension servers = new RunningServerExtension();
+
+    @TempDir
+    static Path certificateDirectory;
+    static TestCertificates certificates;
+
+    @BeforeAll
+    static void makeCertificates() throws Exception {
+        certificates = TestCertificates.generate(certificateDirectory);
+    }
 
     private static Server.Builder<String, Void> lineServer() {
         return Server.<String, Void>builder(connection -> "", (state, message, connection) -> {
@@ -58,6 +70,48 @@ class RunningServerTest {
             assertThatThrownBy(client::readLine).isInstanceOf(SocketTimeoutException.class);
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
             assertThatThrownBy(() -> client.readExactly(1)).isInstanceOf(SocketTimeoutException.class);
+        }
+    }
+
+    @Test
+    void assertsThatNothingArrivesWithinAQuietPeriod() throws Exception {
+        TestClient client = servers.start(lineServer()).connect();
+        client.send("silence");
+        client.assertNothingArrivesWithin(Duration.ofMillis(100));
+        client.send("x\n");
+        assertThatThrownBy(() -> client.assertNothingArrivesWithin(Duration.ofSeconds(5)))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("\"echo: x\\n\"");
+        client.send("quit");
+        assertThatThrownBy(() -> client.assertNothingArrivesWithin(Duration.ofSeconds(5)))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("the server closed the connection");
+    }
+
+    @Test
+    void aTlsClientChecksTheServerNameOffersAlpnAndStaysBounded() throws Exception {
+        RunningServer running = servers.start(lineServer().tls(certificates.serverTls("x-test", "h2")));
+        TestClient client = running.connectTls(certificates.clientContext(), "localhost", "h2");
+        assertThat(client.applicationProtocol()).contains("h2");
+        assertThat(client.tlsSession().getProtocol()).isEqualTo("TLSv1.3");
+        assertThat(client.tlsSession().getPeerPrincipal().getName()).isEqualTo("CN=localhost");
+        client.send("silence");
+        client.assertNothingArrivesWithin(Duration.ofMillis(100));
+        assertThat(client.send("over tls\n").readLine()).isEqualTo("echo: over tls");
+
+        // A certificate issued to another name is refused, as a careful client would.
+        assertThatThrownBy(() -> running.connectTls(certificates.clientContext(), "example.com"))
+                .isInstanceOf(SSLHandshakeException.class);
+        assertThatThrownBy(() -> running.connect().applicationProtocol()).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aTlsHandshakeWithAServerThatNeverAnswersTimesOut() throws Exception {
+        Server.Builder<Void, Void> silent = Server.builder(connection -> null,
+                (state, message, connection) -> Next.continueWith(state));
+        try (RunningServer running = RunningServer.start(silent, Duration.ofMillis(300))) {
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> running.connectTls(certificates.clientContext(), "localhost"))
+                    .isInstanceOf(SocketTimeoutException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
         }
     }
 

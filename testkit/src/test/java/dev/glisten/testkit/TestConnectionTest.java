@@ -69,6 +69,17 @@ class TestConnectionTest {
     }
 
     @Test
+    void aPeerThatStopsReadingTimesTheNextSendOutOnTheVirtualClock() {
+        TestConnection<Integer, String> connection = TestConnection.of(c -> 0, ECHO)
+                .sendTimeout(Duration.ofSeconds(2)).start();
+        connection.receive("a").peerStopsReading().receive("b");
+        assertThat(connection.closeReason()).contains(new CloseReason.SendTimedOut(Duration.ofSeconds(2)));
+        assertThat(connection.sentText()).isEqualTo("a");
+        assertThat(connection.finalState()).as("the handler threw on b").isEqualTo(1);
+        assertThat(connection.clock().instant()).isEqualTo("2000-01-01T00:00:02Z");
+    }
+
+    @Test
     void recordsEachSendAsOneWrite(@TempDir Path directory) throws IOException {
         Path file = Files.writeString(directory.resolve("body.txt"), "file body");
         TestConnection<Integer, String> connection = TestConnection.of(c -> 0, (Handler<Integer, String>) (count, message, c) -> {
@@ -101,6 +112,24 @@ class TestConnectionTest {
     }
 
     @Test
+    void aShutdownNoticeWaitsForOneQueuedMessageOnlyAsOnTheServer() {
+        // The server's drainMailbox stops its batch once a notice waits: one message, then the
+        // packets the socket has, then the notice; a handler that stops there never sees the rest.
+        TestConnection<String, String> connection = TestConnection.of(c -> "", (Handler<String, String>) (seen, message, c) ->
+                switch (message) {
+                    case Message.User<String> user -> Next.continueWith(seen + user.message());
+                    case Message.Packet<String> packet -> Next.continueWith(seen + "[" + packet.text(UTF_8) + "]");
+                    case Message.ShuttingDown<String> notice -> Next.stop();
+                }).start();
+        connection.handle().send("a");
+        connection.handle().send("b");
+        connection.handle().send("c");
+        connection.shutdown(Duration.ofSeconds(30));
+        assertThat(connection.closeReason()).contains(new CloseReason.Stopped());
+        assertThat(connection.finalState()).isEqualTo("a");
+    }
+
+    @Test
     void messagesAHandlerSendsItselfComeAfterItReturns() {
         TestConnection<String, String> connection = TestConnection.of(c -> "", (Handler<String, String>) (seen, message, c) -> {
             if (message instanceof Message.Packet<String>) {
@@ -120,10 +149,14 @@ class TestConnectionTest {
         TestConnection<String, String> connection = TestConnection.of(c -> c.peerAddress() + " via "
                         + c.proxyAddress().orElseThrow() + " alpn " + c.tls().orElseThrow().applicationProtocol().orElseThrow(),
                         (Handler<String, String>) (state, message, c) -> Next.continueWith(state))
-                .tls("h2", List.of()).proxiedFrom(client).start();
+                .tls("h2", List.of()).serverName("api.example.com").proxiedFrom(client).start();
         assertThat(connection.state()).isEqualTo("/203.0.113.7:41000 via /127.0.0.1:50000 alpn h2");
         assertThat(connection.proxyHeader().orElseThrow().source()).contains(client);
-        assertThat(connection.tls().orElseThrow().session().getProtocol()).isEqualTo("TLSv1.3");
+        NegotiatedTls tls = connection.tls().orElseThrow();
+        assertThat(tls.serverName()).contains("api.example.com");
+        assertThat(tls.session().getProtocol()).isEqualTo("TLSv1.3");
+        // As on the server, the handshake's peer is the client the PROXY header named.
+        assertThat(tls.session().getPeerHost()).isEqualTo("203.0.113.7");
     }
 
     @Test
