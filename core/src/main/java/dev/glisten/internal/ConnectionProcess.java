@@ -51,6 +51,8 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private static final Object NULL_MESSAGE = new Object();
     /** The most user messages delivered between two looks at the socket. */
     private static final int MAILBOX_BATCH = 64;
+    /** The most turns of the loop in one call of turns(); see serve(). */
+    private static final int TURNS_PER_CALL = 16;
     private static final VarHandle CLOSE_CAUSE;
     private static final VarHandle BYTES_RECEIVED;
     private static final VarHandle BYTES_SENT;
@@ -97,6 +99,12 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private S state;
     private boolean initialized;
     private boolean ended;
+    // The loop's, between turns; see serve().
+    private ReadBuffers buffers;
+    private PeerChannel from;
+    private boolean mayRead = true;
+    private boolean timed;
+    private long lastHeard;
 
     private volatile boolean open = true;
     private volatile CloseReason closeCause;
@@ -186,82 +194,102 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             finish(new CloseReason.InitFailed(e));
             return;
         }
-        ReadBuffers buffers = server.readBuffers();
-        boolean mayRead = true;
-        PeerChannel from = channel;
-        boolean timed = idleTimeoutNanos != 0 || lifetimeDeadline != 0;
-        long lastHeard = timed ? System.nanoTime() : 0;
-        while (!ended) {
-            CloseReason cause = closeCause;
-            if (cause != null) {
-                finish(cause);
-                return;
-            }
-            if (!drainMailbox(timed ? nextDeadline(lastHeard) : 0)) {
-                return;
-            }
-            // Before reading: a peer that streams without pause must not outlive its lifetime.
-            if (lifetimeDeadline != 0 && System.nanoTime() - lifetimeDeadline >= 0) {
-                finish(new CloseReason.LifetimeEnded(config.maxLifetime()));
-                return;
-            }
-            boolean looked = mayRead;
-            if (mayRead) {
-                byte[] bytes;
-                try {
-                    bytes = from.read(buffers);
-                } catch (IOException e) {
-                    finish(new CloseReason.SocketError(e));
-                    return;
-                }
-                if (bytes == PeerChannel.END_OF_STREAM) {
-                    finish(PEER_CLOSED);
-                    return;
-                }
-                if (bytes != null) {
-                    mayRead = from.mayHaveMore();
-                    BYTES_RECEIVED.setOpaque(this, bytesReceived + bytes.length);
-                    if (timed) {
-                        lastHeard = System.nanoTime();
-                    }
-                    if (!deliver(new Message.Packet<>(bytes))) {
-                        return;
-                    }
-                    if (from != channel) {
-                        // The handler upgraded the connection to TLS: the handshake may have left
-                        // the client's first record buffered, which no watcher will announce.
-                        from = channel;
-                        mayRead = true;
-                    }
-                    continue;
-                }
-            }
-            // The notice comes once the socket has nothing more: a request that arrived before the
-            // shutdown is handled (and answered) first, then the protocol says goodbye.
-            if (shutdownNotice != null && !noticeDelivered) {
-                if (!looked) {
-                    mayRead = true;
-                    continue;
-                }
-                noticeDelivered = true;
-                if (!deliver(new Message.ShuttingDown<>(shutdownNotice))) {
-                    return;
-                }
-                continue;
-            }
-            // After reading: bytes that arrived while the handler was busy mean the peer is alive,
-            // so the socket is looked at once more before the connection is called idle.
-            if (idleTimeoutNanos != 0 && System.nanoTime() - lastHeard >= idleTimeoutNanos) {
-                if (!looked) {
-                    mayRead = true;
-                    continue;
-                }
-                finish(new CloseReason.IdleTimedOut(config.idleTimeout()));
-                return;
-            }
-            from.awaitReadable(hasOtherWork, timed ? nextDeadline(lastHeard) : 0);
-            mayRead = true;
+        buffers = server.readBuffers();
+        from = channel;
+        timed = idleTimeoutNanos != 0 || lifetimeDeadline != 0;
+        lastHeard = timed ? System.nanoTime() : 0;
+        // The loop's body is a method called again and again, not a loop in this frame: this frame
+        // lives as long as the connection, and a connection opened before the JIT compiled serve()
+        // would run every message through the interpreter (HotSpot moves a running interpreted
+        // loop to compiled code only now and then, one frame at a time). turns() is compiled once
+        // it is hot, and every call after that runs compiled code, whenever its connection opened.
+        while (turns(TURNS_PER_CALL)) {
+            // Each call returns after at most TURNS_PER_CALL turns, so an early connection leaves
+            // its interpreted call of turns() soon.
         }
+    }
+
+    /** Runs up to {@code count} turns of the loop; returns whether the connection is still open. */
+    private boolean turns(int count) {
+        for (int i = 0; i < count; i++) {
+            if (!turn()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * One turn of the loop: delivers what is waiting (a close, user messages, bytes from the
+     * socket, the shutdown notice) or waits for something; returns whether the connection is still
+     * open.
+     */
+    private boolean turn() {
+        CloseReason cause = closeCause;
+        if (cause != null) {
+            finish(cause);
+            return false;
+        }
+        if (!drainMailbox(timed ? nextDeadline(lastHeard) : 0)) {
+            return false;
+        }
+        // Before reading: a peer that streams without pause must not outlive its lifetime.
+        if (lifetimeDeadline != 0 && System.nanoTime() - lifetimeDeadline >= 0) {
+            finish(new CloseReason.LifetimeEnded(config.maxLifetime()));
+            return false;
+        }
+        // The notice comes once the socket has nothing more: a request that arrived before the
+        // shutdown is handled (and answered) first, then the protocol says goodbye. A waiting notice
+        // makes the loop look now, right after this turn's batch of messages, not after another.
+        boolean noticeWaits = shutdownNotice != null && !noticeDelivered;
+        boolean looked = mayRead || noticeWaits;
+        if (looked) {
+            byte[] bytes;
+            try {
+                bytes = from.read(buffers);
+            } catch (IOException e) {
+                finish(new CloseReason.SocketError(e));
+                return false;
+            }
+            if (bytes == PeerChannel.END_OF_STREAM) {
+                finish(PEER_CLOSED);
+                return false;
+            }
+            if (bytes != null) {
+                mayRead = from.mayHaveMore();
+                BYTES_RECEIVED.setOpaque(this, bytesReceived + bytes.length);
+                if (timed) {
+                    lastHeard = System.nanoTime();
+                }
+                if (!deliver(new Message.Packet<>(bytes))) {
+                    return false;
+                }
+                if (from != channel) {
+                    // The handler upgraded the connection to TLS: the handshake may have left
+                    // the client's first record buffered, which no watcher will announce.
+                    from = channel;
+                    mayRead = true;
+                }
+                return true;
+            }
+        }
+        if (noticeWaits) {
+            noticeDelivered = true;
+            return deliver(new Message.ShuttingDown<>(shutdownNotice));
+        }
+        // After reading: bytes that arrived while the handler was busy mean the peer is alive,
+        // so the socket is looked at once more before the connection is called idle.
+        if (idleTimeoutNanos != 0 && System.nanoTime() - lastHeard >= idleTimeoutNanos) {
+            if (!looked) {
+                mayRead = true;
+                return true;
+            }
+            finish(new CloseReason.IdleTimedOut(config.idleTimeout()));
+            return false;
+        }
+        from.awaitReadable(hasOtherWork, timed ? nextDeadline(lastHeard) : 0);
+        mayRead = true;
+        return true;
     }
 
     /**
@@ -347,10 +375,12 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     }
 
     /**
-     * Delivers the queued user messages; returns whether the connection is still open. Stops early
-     * once {@code deadline} ({@link System#nanoTime()}, 0 for none) has passed or a shutdown notice
-     * waits: time spent on messages is not the peer being alive, and a mailbox that refills as fast
-     * as it is handled must not keep the loop from the idle timeout, the lifetime or the notice.
+     * Delivers the queued user messages, at most {@link #MAILBOX_BATCH}; returns whether the
+     * connection is still open. Stops early once {@code deadline} ({@link System#nanoTime()}, 0 for
+     * none) has passed: time spent on messages is not the peer being alive. A shutdown notice does
+     * not cut the batch short: messages queued before it (a chat line on its way to this client)
+     * come first, and the batch bound keeps a mailbox that refills as fast as it is handled from
+     * holding the notice back.
      */
     @SuppressWarnings("unchecked")
     private boolean drainMailbox(long deadline) {
@@ -363,8 +393,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             }
             // A mailbox refilled as fast as it is emptied must not starve the socket, the notice
             // or the deadlines: after a batch, the loop looks at them before the next one.
-            if (++delivered == MAILBOX_BATCH || (deadline != 0 && System.nanoTime() - deadline >= 0)
-                    || (shutdownNotice != null && !noticeDelivered)) {
+            if (++delivered == MAILBOX_BATCH || (deadline != 0 && System.nanoTime() - deadline >= 0)) {
                 break;
             }
         }

@@ -33,7 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>On a graceful {@linkplain Server#shutdown(java.time.Duration) shutdown} every client gets the
  * line {@code "server shutting down, bye"} and is disconnected, after the lines already on their
- * way to it.
+ * way to it (up to 64: the server delivers at most that many queued messages before the notice, so
+ * a room that keeps talking cannot hold the goodbye back).
  */
 public final class ChatServer {
 

@@ -52,9 +52,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * }</pre>
  *
  * <p>It follows the server's rules (see {@code ConnectionProcess} in the core): {@link OnInit} runs
- * in {@link Builder#start()}; then each round delivers queued user messages first (at most 64, or
- * one while a {@linkplain #shutdown shutdown notice} waits), then the next packet, and the notice
- * once no packet is left; a close requested during a call ({@link #close()}, a failed send) ends the
+ * in {@link Builder#start()}; then each round delivers queued user messages first (at most 64),
+ * then the next packet, and a {@linkplain #shutdown shutdown notice} once no packet is left; a close requested during a call ({@link #close()}, a failed send) ends the
  * connection once the call returns; {@link OnClose} runs exactly once, with the first reason
  * recorded, the last state, or {@code null} if {@link OnInit} did not return.
  *
@@ -428,11 +427,6 @@ public final class TestConnection<S, M> implements Connection<M> {
                 delivered++;
                 if (!deliver(new Message.User<>(queued == NULL_MESSAGE ? null : (M) queued))) {
                     return;
-                }
-                // As the server's drainMailbox: a waiting shutdown notice cuts the batch short, so
-                // that a mailbox that keeps filling cannot hold the goodbye back.
-                if (shutdownNotice != null && !noticeDelivered) {
-                    break;
                 }
             }
             if (config.maxLifetime != null && nowNanos >= config.maxLifetime.toNanos()) {

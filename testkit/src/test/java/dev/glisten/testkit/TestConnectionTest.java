@@ -112,21 +112,21 @@ class TestConnectionTest {
     }
 
     @Test
-    void aShutdownNoticeWaitsForOneQueuedMessageOnlyAsOnTheServer() {
-        // The server's drainMailbox stops its batch once a notice waits: one message, then the
-        // packets the socket has, then the notice; a handler that stops there never sees the rest.
+    void messagesQueuedBeforeAShutdownNoticeComeFirstUpToOneBatch() {
+        // As the server's drainMailbox: the notice waits for the mailbox batch (64 messages), then
+        // for the packets the socket has; a mailbox that keeps filling holds it back no longer.
         TestConnection<String, String> connection = TestConnection.of(c -> "", (Handler<String, String>) (seen, message, c) ->
                 switch (message) {
                     case Message.User<String> user -> Next.continueWith(seen + user.message());
                     case Message.Packet<String> packet -> Next.continueWith(seen + "[" + packet.text(UTF_8) + "]");
                     case Message.ShuttingDown<String> notice -> Next.stop();
                 }).start();
-        connection.handle().send("a");
-        connection.handle().send("b");
-        connection.handle().send("c");
+        for (int i = 0; i < 70; i++) {
+            connection.handle().send(i < 3 ? String.valueOf((char) ('a' + i)) : ".");
+        }
         connection.shutdown(Duration.ofSeconds(30));
         assertThat(connection.closeReason()).contains(new CloseReason.Stopped());
-        assertThat(connection.finalState()).isEqualTo("a");
+        assertThat(connection.finalState()).isEqualTo("abc" + ".".repeat(61));
     }
 
     @Test
