@@ -51,7 +51,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private static final Object NULL_MESSAGE = new Object();
     /** The most user messages delivered between two looks at the socket. */
     private static final int MAILBOX_BATCH = 64;
-    /** The most turns of the loop in one call of turns(); see serve(). */
+    /** The most turns of the loop in one step; see step(). */
     private static final int TURNS_PER_CALL = 16;
     private static final VarHandle CLOSE_CAUSE;
     private static final VarHandle BYTES_RECEIVED;
@@ -99,7 +99,8 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private S state;
     private boolean initialized;
     private boolean ended;
-    // The loop's, between turns; see serve().
+    // The loop's, between steps; see step().
+    private boolean opened;
     private ReadBuffers buffers;
     private PeerChannel from;
     private boolean mayRead = true;
@@ -143,16 +144,35 @@ final class ConnectionProcess<S, M> implements Connection<M> {
         return nanos == 0 ? 1 : nanos;
     }
 
-    /** The body of the connection's own thread. */
-    void run() {
+    /**
+     * One step of the connection's own thread, which calls it until it returns {@code false} (see
+     * {@link Threads#startConnection}): the first opens the connection and runs {@code onInit},
+     * each later one runs up to {@link #TURNS_PER_CALL} turns of the loop.
+     *
+     * <p>Why steps and not one call that loops: the frames a thread entered once stay on its stack
+     * for the connection's life, and a connection opened before the JIT compiled them would keep
+     * them interpreted. Then every park and unpark copies the stack on HotSpot's slow path, and
+     * the loop's own code runs in the interpreter. Here the long-lived frames are a few small
+     * methods, compiled before the first connection ({@link Threads#warmUp}), and the rest are
+     * calls that return and are compiled once hot.
+     *
+     * @return whether to call again
+     */
+    boolean step() {
+        boolean goesOn = false;
         try {
-            serve();
+            if (opened) {
+                goesOn = turns(TURNS_PER_CALL);
+            } else {
+                opened = true;
+                goesOn = begin();
+            }
         } catch (Throwable unexpected) {
             // Not the handler's (that is caught where it is called): a fault of ours or of the JVM.
             LOG.log(Level.ERROR, () -> "connection from " + peerAddress() + " failed", unexpected);
             finish(new CloseReason.SocketError(new IOException("connection failed: " + unexpected, unexpected)));
         } finally {
-            if (open) {
+            if (!goesOn && open) {
                 // Even finishing failed: at least give back the descriptor and the registry entry.
                 open = false;
                 channel.close();
@@ -160,22 +180,24 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                         : new CloseReason.SocketError(new IOException("the connection failed to finish")));
             }
         }
+        return goesOn;
     }
 
-    private void serve() {
+    /** Starts watching the socket, reads any PROXY header, shakes hands, runs onInit; returns whether the loop is to run. */
+    private boolean begin() {
         try {
             socket.start(config.socketOptions());
         } catch (IOException e) {
             finish(new CloseReason.SocketError(e));
-            return;
+            return false;
         }
         ServerEvents.connectionOpened(peerAddress(), localAddress());
         if (closeCause != null) {
             finish(closeCause);
-            return;
+            return false;
         }
         if (config.proxyProtocol() != null && !receiveProxyHeader()) {
-            return;
+            return false;
         }
         RealTls serverTls = server.tls();
         if (serverTls != null) {
@@ -183,7 +205,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                 upgrade(serverTls);
             } catch (IOException e) {
                 finish(closeCause != null ? closeCause : new CloseReason.TlsHandshakeFailed(e));
-                return;
+                return false;
             }
         }
         try {
@@ -192,21 +214,13 @@ final class ConnectionProcess<S, M> implements Connection<M> {
         } catch (Throwable e) {
             LOG.log(Level.ERROR, () -> "onInit failed for the connection from " + peerAddress(), e);
             finish(new CloseReason.InitFailed(e));
-            return;
+            return false;
         }
         buffers = server.readBuffers();
         from = channel;
         timed = idleTimeoutNanos != 0 || lifetimeDeadline != 0;
         lastHeard = timed ? System.nanoTime() : 0;
-        // The loop's body is a method called again and again, not a loop in this frame: this frame
-        // lives as long as the connection, and a connection opened before the JIT compiled serve()
-        // would run every message through the interpreter (HotSpot moves a running interpreted
-        // loop to compiled code only now and then, one frame at a time). turns() is compiled once
-        // it is hot, and every call after that runs compiled code, whenever its connection opened.
-        while (turns(TURNS_PER_CALL)) {
-            // Each call returns after at most TURNS_PER_CALL turns, so an early connection leaves
-            // its interpreted call of turns() soon.
-        }
+        return true;
     }
 
     /** Runs up to {@code count} turns of the loop; returns whether the connection is still open. */

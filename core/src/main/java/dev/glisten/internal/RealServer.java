@@ -124,6 +124,12 @@ public final class RealServer<S, M> implements Server {
     }
 
     private void startThreads() {
+        try {
+            threads.warmUp();
+        } catch (InterruptedException e) {
+            // Only a warm-up: serve anyway, and leave the interrupt for the caller to see.
+            Thread.currentThread().interrupt();
+        }
         for (SocketWatcher watcher : watchers) {
             watcherThreads.add(threads.startWatcher(watcher));
         }
@@ -215,7 +221,7 @@ public final class RealServer<S, M> implements Server {
         }
         watcher.startSoon(() -> {
             try {
-                threads.startConnection(process::run);
+                threads.startConnection(process::step);
             } catch (RuntimeException | Error e) {
                 // Out of memory for another thread: refuse this client, keep serving the others.
                 Descriptors.release(channel);
