@@ -73,8 +73,9 @@ final class Threads {
      * keep those frames interpreted for life, because HotSpot compiles a method for later calls,
      * never for a call already running. A stack with an interpreted frame is frozen and thawed on
      * the slow path at every park and unpark: measured, the libjvm share of the server's CPU
-     * at 1,000 busy connections fell from 6-10% to about 4% once those frames were compiled.
-     * It costs a few milliseconds once; HotSpot compiles a method after about 200 calls.
+     * at 1,000 busy connections fell from 5-11% to 4-5% once those frames were compiled
+     * (docs/BENCHMARKS.md, tuning log). It costs about 40 ms, once per JVM, on the first start
+     * (2 cores); HotSpot compiles a method after about 200 calls.
      */
     void warmUp() throws InterruptedException {
         if (!WARMED_UP.compareAndSet(false, true)) {
