@@ -2,6 +2,7 @@ package dev.glisten.testkit;
 
 import dev.glisten.Server;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -40,7 +41,23 @@ public final class RunningServerExtension implements AfterEachCallback {
      * @throws IOException if it cannot start
      */
     public RunningServer start(Server.Builder<?, ?> builder) throws IOException {
-        RunningServer server = RunningServer.start(builder);
+        return stopAfterTheTest(RunningServer.start(builder));
+    }
+
+    /**
+     * Starts a server as {@link RunningServer#start(Server.Builder, Duration)} does, its clients'
+     * reads bounded by {@code readTimeout}, stopped after the test.
+     *
+     * @param builder the server to run
+     * @param readTimeout the bound on connecting and on each read of its clients; positive
+     * @return the running server
+     * @throws IOException if it cannot start
+     */
+    public RunningServer start(Server.Builder<?, ?> builder, Duration readTimeout) throws IOException {
+        return stopAfterTheTest(RunningServer.start(builder, readTimeout));
+    }
+
+    private RunningServer stopAfterTheTest(RunningServer server) {
         lock.lock();
         try {
             running.add(server);

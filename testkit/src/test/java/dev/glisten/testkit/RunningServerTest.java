@@ -3,6 +3,7 @@ package dev.glisten.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.glisten.CloseReason;
 import dev.glisten.Message;
 import dev.glisten.Next;
 import dev.glisten.Server;
@@ -13,6 +14,8 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -113,6 +116,30 @@ class RunningServerTest {
                     .isInstanceOf(SocketTimeoutException.class);
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
         }
+    }
+
+    @Test
+    void theExtensionTakesAReadTimeoutToo() throws Exception {
+        TestClient client = servers.start(lineServer(), Duration.ofMillis(200)).connect();
+        client.send("silence");
+        long started = System.nanoTime();
+        assertThatThrownBy(client::readLine).isInstanceOf(SocketTimeoutException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+    }
+
+    @Test
+    void aTlsClientCanHalfClose() throws Exception {
+        CompletableFuture<CloseReason> closed = new CompletableFuture<>();
+        RunningServer running = servers.start(lineServer().onClose((state, reason, connection) -> closed.complete(reason))
+                .tls(certificates.serverTls()));
+        TestClient client = running.connectTls(certificates.clientContext(), "localhost");
+        assertThat(client.send("before\n").readLine()).isEqualTo("echo: before");
+
+        // TLS 1.3 half-close: close_notify goes out, and the server sees the end of the stream.
+        client.shutdownOutput();
+
+        assertThat(closed.get(5, TimeUnit.SECONDS)).isEqualTo(new CloseReason.PeerClosed());
+        assertThat(client.awaitClosed()).isZero();
     }
 
     @Test
