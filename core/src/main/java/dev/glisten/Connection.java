@@ -4,7 +4,11 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -51,7 +55,7 @@ public interface Connection<M> {
     void send(ByteBuffer... buffers) throws IOException;
 
     /**
-     * Sends the whole of {@code file}; see {@link #sendFile(FileChannel, long, long)}.
+     * Sends the whole of {@code file}: opens it and calls {@link #sendFile(FileChannel, long, long)}.
      *
      * @param file the file to send, opened for reading and closed before this returns
      * @return the number of bytes sent: the file's size when it was opened
@@ -60,10 +64,14 @@ public interface Connection<M> {
      * @throws IOException if the connection is closed, or the write fails or stalls (the
      *     connection is then closed)
      */
-    long sendFile(Path file) throws IOException;
+    default long sendFile(Path file) throws IOException {
+        try (FileChannel opened = openToSend(file)) {
+            return sendFile(opened, 0, opened.size());
+        }
+    }
 
     /**
-     * Sends {@code length} bytes of {@code file} from {@code offset}; see
+     * Sends {@code length} bytes of {@code file} from {@code offset}: opens it and calls
      * {@link #sendFile(FileChannel, long, long)}.
      *
      * @param file the file to send, opened for reading and closed before this returns
@@ -77,7 +85,30 @@ public interface Connection<M> {
      * @throws IOException if the connection is closed, or the write fails or stalls (the
      *     connection is then closed)
      */
-    long sendFile(Path file, long offset, long length) throws IOException;
+    default long sendFile(Path file, long offset, long length) throws IOException {
+        Objects.requireNonNull(file, "file");
+        // A negative argument is the caller's bug whether or not the file exists: say so first.
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must be between 0 and the file's size, got " + offset);
+        }
+        if (length < 0) {
+            throw new IllegalArgumentException("length must be between 0 and the bytes from offset " + offset
+                    + " to the end of the file, got " + length);
+        }
+        try (FileChannel opened = openToSend(file)) {
+            return sendFile(opened, offset, length);
+        }
+    }
+
+    private static FileChannel openToSend(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        // Linux opens a directory for reading, and only sendfile(2) would fail, with the connection
+        // already committed to the transfer.
+        if (Files.isDirectory(file)) {
+            throw new FileSystemException(file.toString(), null, "is a directory, not a file to send");
+        }
+        return FileChannel.open(file, StandardOpenOption.READ);
+    }
 
     /**
      * Sends {@code length} bytes of {@code file} from {@code offset}, without reading the file into

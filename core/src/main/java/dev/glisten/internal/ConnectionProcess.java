@@ -21,10 +21,6 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileSystemException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -535,33 +531,6 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     }
 
     @Override
-    public long sendFile(Path file) throws IOException {
-        try (FileChannel opened = openFile(file)) {
-            return sendFile(opened, 0, opened.size());
-        }
-    }
-
-    @Override
-    public long sendFile(Path file, long offset, long length) throws IOException {
-        Objects.requireNonNull(file, "file");
-        // A negative argument is the caller's bug whether or not the file exists: say so first.
-        checkRange(offset, length, Long.MAX_VALUE);
-        try (FileChannel opened = openFile(file)) {
-            return sendFile(opened, offset, length);
-        }
-    }
-
-    private static FileChannel openFile(Path file) throws IOException {
-        Objects.requireNonNull(file, "file");
-        // Linux opens a directory for reading, and only sendfile(2) would fail, with the connection
-        // already committed to the transfer.
-        if (Files.isDirectory(file)) {
-            throw new FileSystemException(file.toString(), null, "is a directory, not a file to send");
-        }
-        return FileChannel.open(file, StandardOpenOption.READ);
-    }
-
-    @Override
     public long sendFile(FileChannel file, long offset, long length) throws IOException {
         Objects.requireNonNull(file, "file");
         checkRange(offset, length, file.size());
@@ -585,7 +554,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     }
 
     private static void checkRange(long offset, long length, long size) {
-        String within = size == Long.MAX_VALUE ? "" : " (the file has " + size + " bytes)";
+        String within = " (the file has " + size + " bytes)";
         if (offset < 0 || offset > size) {
             throw new IllegalArgumentException("offset must be between 0 and the file's size" + within
                     + ", got " + offset);

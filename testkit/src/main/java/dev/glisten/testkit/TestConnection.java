@@ -21,10 +21,6 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystemException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -584,29 +580,6 @@ public final class TestConnection<S, M> implements Connection<M> {
     }
 
     @Override
-    public long sendFile(Path file) throws IOException {
-        try (FileChannel opened = openFile(file)) {
-            return sendFile(opened, 0, opened.size());
-        }
-    }
-
-    @Override
-    public long sendFile(Path file, long offset, long length) throws IOException {
-        checkRange(offset, length, Long.MAX_VALUE);
-        try (FileChannel opened = openFile(file)) {
-            return sendFile(opened, offset, length);
-        }
-    }
-
-    private static FileChannel openFile(Path file) throws IOException {
-        Objects.requireNonNull(file, "file");
-        if (Files.isDirectory(file)) {
-            throw new FileSystemException(file.toString(), null, "is a directory, not a file to send");
-        }
-        return FileChannel.open(file, StandardOpenOption.READ);
-    }
-
-    @Override
     public long sendFile(FileChannel file, long offset, long length) throws IOException {
         Objects.requireNonNull(file, "file");
         checkRange(offset, length, file.size());
@@ -624,7 +597,7 @@ public final class TestConnection<S, M> implements Connection<M> {
     }
 
     private static void checkRange(long offset, long length, long size) {
-        String within = size == Long.MAX_VALUE ? "" : " (the file has " + size + " bytes)";
+        String within = " (the file has " + size + " bytes)";
         if (offset < 0 || offset > size) {
             throw new IllegalArgumentException("offset must be between 0 and the file's size" + within
                     + ", got " + offset);
