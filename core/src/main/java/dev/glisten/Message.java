@@ -78,11 +78,11 @@ public sealed interface Message<M> permits Message.Packet, Message.User, Message
     /**
      * The server is {@linkplain Server#shutdown(Duration) shutting down gracefully}: delivered once,
      * after the message being handled, the {@link User} messages already queued (up to 64, so a
-     * mailbox that keeps filling cannot hold it back) and any request already waiting in the socket, so
-     * the protocol can say goodbye (a {@code 421} in SMTP, a {@code GOAWAY} in HTTP/2) or finish the
-     * exchange in progress, then return
-     * {@link Next#stop()}. A loop that ignores it keeps running until its peer leaves or the drain
-     * timeout closes it ({@link CloseReason.ServerStopped}).
+     * mailbox that keeps filling cannot hold it back) and any request already waiting in the
+     * socket, so the protocol can say goodbye (a {@code 421} in SMTP, a {@code GOAWAY} in HTTP/2)
+     * or finish the exchange in progress, then return {@link Next#stop()}. A loop that ignores it
+     * keeps running until its peer leaves or the drain timeout closes it
+     * ({@link CloseReason.ServerStopped}).
      *
      * @param drainTimeout how long the server waits in all, from when it sent the notice
      * @param <M> the type of {@link User} messages
