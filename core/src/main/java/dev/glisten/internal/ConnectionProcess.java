@@ -97,10 +97,8 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private boolean ended;
     // The loop's, between steps; see step().
     private boolean opened;
-    private ReadBuffers buffers;
     private PeerChannel from;
     private boolean mayRead = true;
-    private boolean timed;
     private long lastHeard;
 
     private volatile boolean open = true;
@@ -119,6 +117,9 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private final long openedNanos = System.nanoTime();
     private final long idleTimeoutNanos;
     private final long lifetimeDeadline;
+    // Whether the loop needs the clock at all: with neither deadline it never reads it.
+    private final boolean timed;
+    private final ReadBuffers buffers;
     // Written by one thread each (the owner; a sender holding writeLock), read by any: opaque
     // accesses, which cost no fence, since a snapshot needs no ordering with anything else.
     private long bytesReceived;
@@ -134,6 +135,8 @@ final class ConnectionProcess<S, M> implements Connection<M> {
         // 0 means none; a real deadline that happens to be 0 is moved by a nanosecond.
         this.lifetimeDeadline = config.maxLifetime() == null ? 0
                 : nonZero(openedNanos + config.maxLifetime().toNanos());
+        this.timed = idleTimeoutNanos != 0 || lifetimeDeadline != 0;
+        this.buffers = server.readBuffers();
     }
 
     private static long nonZero(long nanos) {
@@ -212,9 +215,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             finish(new CloseReason.InitFailed(e));
             return false;
         }
-        buffers = server.readBuffers();
         from = channel;
-        timed = idleTimeoutNanos != 0 || lifetimeDeadline != 0;
         lastHeard = timed ? System.nanoTime() : 0;
         return true;
     }

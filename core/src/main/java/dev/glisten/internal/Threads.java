@@ -18,7 +18,7 @@ import java.util.function.BooleanSupplier;
 final class Threads {
 
     /** Comfortably past HotSpot's default threshold for compiling a method (200 calls at tier 3). */
-    static final int WARM_UP_THREADS = 1_000;
+    private static final int WARM_UP_THREADS = 1_000;
     private static final Duration WARM_UP_JOIN_TIMEOUT = Duration.ofSeconds(1);
     private static final AtomicBoolean WARMED_UP = new AtomicBoolean();
     private static final BooleanSupplier NO_STEPS = () -> false;
