@@ -28,7 +28,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 
 /**
  * One connection's process: its state, its mailbox, and the loop that feeds the handler, all run
@@ -41,7 +40,7 @@ import java.util.function.BooleanSupplier;
  * call the handler: they record their reason in {@code closeCause}, close the socket and unpark the
  * thread, which then runs {@code onClose}. The first reason recorded is the one reported.
  */
-final class ConnectionProcess<S, M> implements Connection<M> {
+final class ConnectionProcess<S, M> implements Connection<M>, Steps {
 
     private static final System.Logger LOG = System.getLogger("dev.glisten.connection");
     private static final Object NULL_MESSAGE = new Object();
@@ -88,8 +87,6 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private final Handle handle = new Handle();
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ConcurrentLinkedQueue<Object> mailbox = new ConcurrentLinkedQueue<>();
-    private final BooleanSupplier hasOtherWork = this::hasOtherWork;
-    private final BooleanSupplier hasClose = this::hasClose;
 
     // Confined to the connection's thread.
     private S state;
@@ -99,6 +96,8 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private boolean opened;
     private PeerChannel from;
     private boolean mayRead = true;
+    // Whether the loop announced that it waits for bytes (PeerChannel.startWaiting).
+    private boolean waiting;
     private long lastHeard;
 
     private volatile boolean open = true;
@@ -144,34 +143,35 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     }
 
     /**
-     * One step of the connection's own thread, which calls it until it returns {@code false} (see
-     * {@link Threads#startConnection}): the first opens the connection and runs {@code onInit},
+     * One step of the connection's own thread, which runs them until one says
+     * {@link Steps.Outcome#DONE} and parks between them when one says {@link Steps.Outcome#PARK}
+     * (see {@link Threads#startConnection}): the first opens the connection and runs {@code onInit},
      * each later one runs up to {@link #TURNS_PER_CALL} turns of the loop.
      *
-     * <p>Why steps and not one call that loops: the frames a thread entered once stay on its stack
-     * for the connection's life, and a connection opened before the JIT compiled them would keep
-     * them interpreted. Then every park and unpark copies the stack on HotSpot's slow path, and
-     * the loop's own code runs in the interpreter. Here the long-lived frames are a few small
-     * methods, compiled before the first connection ({@link Threads#warmUp}), and the rest are
-     * calls that return and are compiled once hot.
-     *
-     * @return whether to call again
+     * <p>Why steps and not one call that loops and parks inside: the frames a thread entered once
+     * stay on its stack for the connection's life, and a connection opened before the JIT compiled
+     * them would keep them interpreted. Then every park and unpark copies the stack on HotSpot's
+     * slow path, and the loop's own code runs in the interpreter. Here the long-lived frames are a
+     * few small methods, compiled before the first connection ({@link Threads#warmUp}), the rest
+     * are calls that return and are compiled once hot, and a waiting connection's stack is only
+     * those few frames (see {@link Steps}).
      */
-    boolean step() {
-        boolean goesOn = false;
+    @Override
+    public Outcome step() {
+        Outcome outcome = Outcome.DONE;
         try {
             if (opened) {
-                goesOn = turns(TURNS_PER_CALL);
+                outcome = turns(TURNS_PER_CALL);
             } else {
                 opened = true;
-                goesOn = begin();
+                outcome = begin() ? Outcome.AGAIN : Outcome.DONE;
             }
         } catch (Throwable unexpected) {
             // Not the handler's (that is caught where it is called): a fault of ours or of the JVM.
             LOG.log(Level.ERROR, () -> "connection from " + peerAddress() + " failed", unexpected);
             finish(new CloseReason.SocketError(new IOException("connection failed: " + unexpected, unexpected)));
         } finally {
-            if (!goesOn && open) {
+            if (outcome == Outcome.DONE && open) {
                 // Even finishing failed: at least give back the descriptor and the registry entry.
                 open = false;
                 channel.close();
@@ -179,7 +179,12 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                         : new CloseReason.SocketError(new IOException("the connection failed to finish")));
             }
         }
-        return goesOn;
+        return outcome;
+    }
+
+    @Override
+    public long parkDeadline() {
+        return timed ? nextDeadline(lastHeard) : 0;
     }
 
     /** Starts watching the socket, reads any PROXY header, shakes hands, runs onInit; returns whether the loop is to run. */
@@ -220,34 +225,43 @@ final class ConnectionProcess<S, M> implements Connection<M> {
         return true;
     }
 
-    /** Runs up to {@code count} turns of the loop; returns whether the connection is still open. */
-    private boolean turns(int count) {
+    /** Runs up to {@code count} turns of the loop, fewer if one ends the connection or parks. */
+    private Outcome turns(int count) {
         for (int i = 0; i < count; i++) {
-            if (!turn()) {
-                return false;
+            Outcome outcome = turn();
+            if (outcome != Outcome.AGAIN) {
+                return outcome;
             }
         }
-        return true;
+        return Outcome.AGAIN;
     }
 
     /**
      * One turn of the loop: delivers what is waiting (a close, user messages, bytes from the
-     * socket, the shutdown notice) or waits for something; returns whether the connection is still
-     * open.
+     * socket, the shutdown notice), or starts waiting for something, or goes on waiting.
      */
-    private boolean turn() {
+    private Outcome turn() {
+        if (waiting) {
+            // Checked before the thread parks and after every unpark, which may be spurious.
+            if (keepsWaiting()) {
+                return Outcome.PARK;
+            }
+            waiting = false;
+            from.stopWaiting();
+            mayRead = true;
+        }
         CloseReason cause = closeCause;
         if (cause != null) {
             finish(cause);
-            return false;
+            return Outcome.DONE;
         }
         if (!drainMailbox(timed ? nextDeadline(lastHeard) : 0)) {
-            return false;
+            return Outcome.DONE;
         }
         // Before reading: a peer that streams without pause must not outlive its lifetime.
         if (lifetimeDeadline != 0 && System.nanoTime() - lifetimeDeadline >= 0) {
             finish(new CloseReason.LifetimeEnded(config.maxLifetime()));
-            return false;
+            return Outcome.DONE;
         }
         // The notice comes once the socket has nothing more: a request that arrived before the
         // shutdown is handled (and answered) first, then the protocol says goodbye. A waiting notice
@@ -260,11 +274,11 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                 bytes = from.read(buffers);
             } catch (IOException e) {
                 finish(new CloseReason.SocketError(e));
-                return false;
+                return Outcome.DONE;
             }
             if (bytes == PeerChannel.END_OF_STREAM) {
                 finish(PEER_CLOSED);
-                return false;
+                return Outcome.DONE;
             }
             if (bytes != null) {
                 mayRead = from.mayHaveMore();
@@ -273,7 +287,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                     lastHeard = System.nanoTime();
                 }
                 if (!deliver(new Message.Packet<>(bytes))) {
-                    return false;
+                    return Outcome.DONE;
                 }
                 if (from != channel) {
                     // The handler upgraded the connection to TLS: the handshake may have left
@@ -281,26 +295,33 @@ final class ConnectionProcess<S, M> implements Connection<M> {
                     from = channel;
                     mayRead = true;
                 }
-                return true;
+                return Outcome.AGAIN;
             }
         }
         if (noticeWaits) {
             noticeDelivered = true;
-            return deliver(new Message.ShuttingDown<>(shutdownNotice));
+            return deliver(new Message.ShuttingDown<>(shutdownNotice)) ? Outcome.AGAIN : Outcome.DONE;
         }
         // After reading: bytes that arrived while the handler was busy mean the peer is alive,
         // so the socket is looked at once more before the connection is called idle.
         if (idleTimeoutNanos != 0 && System.nanoTime() - lastHeard >= idleTimeoutNanos) {
             if (!looked) {
                 mayRead = true;
-                return true;
+                return Outcome.AGAIN;
             }
             finish(new CloseReason.IdleTimedOut(config.idleTimeout()));
-            return false;
+            return Outcome.DONE;
         }
-        from.awaitReadable(hasOtherWork, timed ? nextDeadline(lastHeard) : 0);
-        mayRead = true;
-        return true;
+        // The next turn parks, unless something came meanwhile; a closed stream is read at once.
+        waiting = from.startWaiting();
+        mayRead = !waiting;
+        return Outcome.AGAIN;
+    }
+
+    /** While waiting: whether nothing has come to stop the wait (bytes, other work, a deadline). */
+    private boolean keepsWaiting() {
+        return from.stillWaiting() && !hasOtherWork()
+                && (!timed || nextDeadline(lastHeard) - System.nanoTime() > 0);
     }
 
     /**
@@ -310,7 +331,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
     private boolean receiveProxyHeader() {
         ProxyHeader header;
         try {
-            header = ProxyHeaderReader.read(socket, config.proxyProtocol(), hasClose);
+            header = ProxyHeaderReader.read(socket, config.proxyProtocol(), this::hasClose);
         } catch (IOException e) {
             CloseReason cause = closeCause;
             if (cause != null) {
@@ -613,7 +634,7 @@ final class ConnectionProcess<S, M> implements Connection<M> {
             NegotiatedTls negotiated;
             TlsHandshakeEvent event = ServerEvents.handshakeStarted();
             try {
-                negotiated = secured.handshake(with.handshakeTimeout(), hasClose);
+                negotiated = secured.handshake(with.handshakeTimeout(), this::hasClose);
             } catch (IOException e) {
                 ServerEvents.handshakeEnded(event, peerAddress(), null, e);
                 server.tlsHandshakeFailed();

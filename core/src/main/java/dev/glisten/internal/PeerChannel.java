@@ -9,7 +9,7 @@ import java.util.function.LongConsumer;
 /**
  * The byte stream between a connection and its peer, as the connection's thread uses it: plain
  * ({@link WatchedSocket}) or TLS over it ({@link TlsChannel}). Reads never block; the owner waits
- * with {@link #awaitReadable}.
+ * for bytes by parking between {@link #startWaiting} and {@link #stopWaiting}.
  */
 interface PeerChannel {
 
@@ -30,13 +30,18 @@ interface PeerChannel {
     boolean mayHaveMore();
 
     /**
-     * Owner only: parks until bytes may have arrived, {@code hasOtherWork} says there is other work
-     * (a message, a close), or {@code deadline} ({@link System#nanoTime()}; 0 for none) passes.
-     * Spurious returns are harmless: the next read finds nothing.
-     *
-     * @return {@code false} if the deadline passed
+     * Owner only: announces that the owner is going to park until bytes arrive, so that whoever
+     * sees them unparks it; the owner then parks while {@link #stillWaiting} and calls
+     * {@link #stopWaiting} when done. Returns {@code false}, announcing nothing, if the stream is
+     * closed: there is nothing to wait for, and the next read says so.
      */
-    boolean awaitReadable(BooleanSupplier hasOtherWork, long deadline);
+    boolean startWaiting();
+
+    /** Owner only, after {@link #startWaiting}: whether no bytes have arrived since and the stream is open. */
+    boolean stillWaiting();
+
+    /** Owner only: ends the wait {@link #startWaiting} announced, whether or not bytes came. */
+    void stopWaiting();
 
     /**
      * Writes {@code single}, or every buffer of {@code gathered}, waiting for room in the kernel's

@@ -221,7 +221,7 @@ public final class RealServer<S, M> implements Server {
         }
         watcher.startSoon(() -> {
             try {
-                threads.startConnection(process::step);
+                threads.startConnection(process);
             } catch (RuntimeException | Error e) {
                 // Out of memory for another thread: refuse this client, keep serving the others.
                 Descriptors.release(channel);

@@ -25,7 +25,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * {@link Selector#select()} without pinning its carrier (JDK 24 and later, JEP 491), so it takes
  * turns with the connections it wakes; on older JDKs it runs on a platform thread.
  */
-final class SocketWatcher implements Runnable {
+final class SocketWatcher implements Steps {
 
     private static final System.Logger LOG = System.getLogger("dev.glisten.connection");
 
@@ -67,41 +67,55 @@ final class SocketWatcher implements Runnable {
         selector.wakeup();
     }
 
+    /**
+     * One pass: starts the connections handed over, then selects and wakes the connections whose
+     * sockets are ready. A step and not a loop inside one call, for the reason
+     * {@link ConnectionProcess#step()} gives: this thread parks and yields at every pass, and a
+     * long-lived frame entered before the JIT compiled it would stay interpreted, so that every
+     * park and yield took HotSpot's slow path and allocated a new stack chunk.
+     */
     @Override
-    public void run() {
-        while (running) {
-            runStarts();
+    public Outcome step() {
+        if (!running) {
+            return Outcome.DONE;
+        }
+        runStarts();
+        try {
+            if (selector.selectNow(WatchedSocket::onReady) == 0) {
+                // selectNow consumed any wakeup, including one that announced a start queued
+                // after runStarts looked: look again before blocking. A start queued after this
+                // check wakes the select below, as a wakeup before a select is kept for it.
+                if (starts.isEmpty()) {
+                    selector.select(WatchedSocket::onReady);
+                }
+            } else {
+                // First let the connections just woken run (they queue on this carrier).
+                Thread.yield();
+                // Then, with the carrier's own queue empty, this yield goes to the scheduler's
+                // shared queue, behind threads woken from outside the carriers (new connections,
+                // timers, the JDK's poller). A carrier drains its own queue before it looks
+                // there, so without this a busy watcher would starve them for seconds.
+                Thread.yield();
+            }
+        } catch (ClosedSelectorException closed) {
+            return Outcome.DONE;
+        } catch (IOException | RuntimeException e) {
+            if (!running) {
+                return Outcome.DONE;
+            }
+            LOG.log(Level.ERROR, "socket watcher failed; retrying", e);
             try {
-                if (selector.selectNow(WatchedSocket::onReady) == 0) {
-                    // selectNow consumed any wakeup, including one that announced a start queued
-                    // after runStarts looked: look again before blocking. A start queued after this
-                    // check wakes the select below, as a wakeup before a select is kept for it.
-                    if (starts.isEmpty()) {
-                        selector.select(WatchedSocket::onReady);
-                    }
-                } else {
-                    // First let the connections just woken run (they queue on this carrier).
-                    Thread.yield();
-                    // Then, with the carrier's own queue empty, this yield goes to the scheduler's
-                    // shared queue, behind threads woken from outside the carriers (new connections,
-                    // timers, the JDK's poller). A carrier drains its own queue before it looks
-                    // there, so without this a busy watcher would starve them for seconds.
-                    Thread.yield();
-                }
-            } catch (ClosedSelectorException closed) {
-                return;
-            } catch (IOException | RuntimeException e) {
-                if (!running) {
-                    return;
-                }
-                LOG.log(Level.ERROR, "socket watcher failed; retrying", e);
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException interrupted) {
-                    return;
-                }
+                Thread.sleep(10);
+            } catch (InterruptedException interrupted) {
+                return Outcome.DONE;
             }
         }
+        return Outcome.AGAIN;
+    }
+
+    @Override
+    public long parkDeadline() {
+        return 0;
     }
 
     private void runStarts() {

@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Every thread a server starts is started here, so that stopping can wait for all of them and
@@ -21,7 +21,6 @@ final class Threads {
     private static final int WARM_UP_THREADS = 1_000;
     private static final Duration WARM_UP_JOIN_TIMEOUT = Duration.ofSeconds(1);
     private static final AtomicBoolean WARMED_UP = new AtomicBoolean();
-    private static final BooleanSupplier NO_STEPS = () -> false;
 
     private final String prefix;
     private final Set<Thread> live = ConcurrentHashMap.newKeySet();
@@ -45,36 +44,69 @@ final class Threads {
     }
 
     /**
-     * Starts a connection's thread, which calls {@code step} until it returns {@code false}. Its
-     * stack keeps only these frames and the JDK's beneath them for the connection's life; see
-     * {@link ConnectionProcess#step()} and {@link #warmUp()}.
+     * Starts a connection's thread, which runs {@code steps} until one says {@link Steps.Outcome#DONE}.
+     * Its stack keeps only these frames and the JDK's beneath them for the connection's life, and
+     * it parks from them; see {@link Steps} and {@link #warmUp()}.
      */
-    Thread startConnection(BooleanSupplier step) {
-        return startSteps(connectionFactory, step);
+    Thread startConnection(Steps steps) {
+        return startSteps(connectionFactory, steps);
     }
 
-    private Thread startSteps(ThreadFactory factory, BooleanSupplier step) {
-        return start(factory, () -> runSteps(step));
+    private Thread startSteps(ThreadFactory factory, Steps steps) {
+        return start(factory.newThread(new StepRunner(steps)));
     }
 
-    private static void runSteps(BooleanSupplier step) {
-        while (step.getAsBoolean()) {
-            // Each step returns; the next one is a fresh call, compiled once the method is hot.
+    /**
+     * The body of a thread that runs steps. Its {@link #run()} is the only frame of ours that stays
+     * on the thread's stack, and the thread parks from it, so a parked thread's stack is this frame
+     * and the JDK's beneath it (about 500 B); a loop, so that even a frame entered before the JIT
+     * compiled it is moved to compiled code (OSR) as it turns.
+     */
+    private final class StepRunner implements Runnable {
+
+        private final Steps steps;
+
+        StepRunner(Steps steps) {
+            this.steps = steps;
+        }
+
+        @Override
+        public void run() {
+            try {
+                for (;;) {
+                    Steps.Outcome outcome = steps.step();
+                    if (outcome == Steps.Outcome.PARK) {
+                        long deadline = steps.parkDeadline();
+                        if (deadline == 0) {
+                            LockSupport.park(steps);
+                        } else {
+                            LockSupport.parkNanos(steps, deadline - System.nanoTime());
+                        }
+                    } else if (outcome == Steps.Outcome.DONE) {
+                        return;
+                    }
+                }
+            } finally {
+                // A no-op for a watcher, which is not counted.
+                live.remove(Thread.currentThread());
+            }
         }
     }
 
     /**
-     * Once per JVM, before the first server accepts: starts and joins {@value #WARM_UP_THREADS}
-     * threads that take the same path as a connection's thread and end at once, so the JIT
-     * compiles the frames that stay at the bottom of every connection's stack (the JDK's entry
-     * into a virtual thread, {@link #start}'s wrapper, {@link #runSteps}).
+     * Once per JVM, before the first server accepts: starts {@value #WARM_UP_THREADS} threads that
+     * take the same path as a connection's thread ({@link StepRunner}), park once from it (half of
+     * them with a deadline, as a connection with an idle timeout or a lifetime does), and end when
+     * unparked; so that the JIT has seen every frame a waiting connection's stack holds called
+     * often enough to compile it before the first connection parks.
      *
      * <p>Without it, the connections of a first burst (clients reconnecting to a restarted server)
-     * keep those frames interpreted for life, because HotSpot compiles a method for later calls,
-     * never for a call already running. A stack with an interpreted frame is frozen and thawed on
-     * the slow path at every park and unpark: measured, the libjvm share of the server's CPU
-     * at 1,000 busy connections fell from 5-11% to 4-5% once those frames were compiled
-     * (docs/BENCHMARKS.md, tuning log). It costs about 40 ms, once per JVM, on the first start
+     * keep interpreted frames at the bottom of their stacks for life, because HotSpot compiles a
+     * method for later calls, never for a call already running. A stack with an interpreted frame
+     * is frozen and thawed on the slow path at every park and unpark (measured, the libjvm share of
+     * the server's CPU at 1,000 busy connections fell from 5-11% to 4-5% once those frames were
+     * compiled), and its stack chunk is larger and is replaced at a later park (see {@link Steps};
+     * docs/BENCHMARKS.md, tuning log). It costs about 40 ms, once per JVM, on the first start
      * (2 cores); HotSpot compiles a method after about 200 calls.
      */
     void warmUp() throws InterruptedException {
@@ -84,25 +116,56 @@ final class Threads {
         ThreadFactory factory = Thread.ofVirtual().name(prefix + "warm-up-", 0).factory();
         List<Thread> started = new ArrayList<>(WARM_UP_THREADS);
         for (int i = 0; i < WARM_UP_THREADS; i++) {
-            started.add(startSteps(factory, NO_STEPS));
+            started.add(startSteps(factory, new ParkOnce(i % 2 == 0)));
         }
         for (Thread thread : started) {
-            // Bounded: each ends at its first step; the bound only guards against a stuck scheduler.
+            // One that has not parked yet keeps this permit and does not park at all: harmless.
+            LockSupport.unpark(thread);
+        }
+        for (Thread thread : started) {
+            // Bounded: each ends once unparked; the bound only guards against a stuck scheduler.
             if (!thread.join(WARM_UP_JOIN_TIMEOUT)) {
                 return;
             }
         }
     }
 
+    /** A warm-up thread's steps: park once, then end. */
+    private static final class ParkOnce implements Steps {
+
+        private final boolean withDeadline;
+        private boolean parked;
+
+        ParkOnce(boolean withDeadline) {
+            this.withDeadline = withDeadline;
+        }
+
+        @Override
+        public Outcome step() {
+            if (parked) {
+                return Outcome.DONE;
+            }
+            parked = true;
+            return Outcome.PARK;
+        }
+
+        @Override
+        public long parkDeadline() {
+            // Far enough never to pass: the warm-up unparks every thread itself.
+            return withDeadline ? System.nanoTime() + WARM_UP_JOIN_TIMEOUT.toNanos() : 0;
+        }
+    }
+
     /**
-     * Starts a socket watcher. Not counted: watchers outlive the connections they serve and are
-     * stopped and joined after them. A virtual thread where the JDK lets one block in a selector
-     * without pinning its carrier, else a platform thread; see {@link SocketWatcher}.
+     * Starts a socket watcher, which runs its steps as a connection's thread does. Not counted:
+     * watchers outlive the connections they serve and are stopped and joined after them. A
+     * virtual thread where the JDK lets one block in a selector without pinning its carrier, else
+     * a platform thread; see {@link SocketWatcher}.
      */
-    Thread startWatcher(Runnable body) {
+    Thread startWatcher(SocketWatcher watcher) {
         Thread.Builder builder = SocketWatcher.runsOnVirtualThreads()
                 ? Thread.ofVirtual() : Thread.ofPlatform().daemon();
-        return builder.name(prefix + "watcher-" + watcherCount.getAndIncrement()).start(body);
+        return builder.name(prefix + "watcher-" + watcherCount.getAndIncrement()).start(new StepRunner(watcher));
     }
 
     /**
@@ -164,13 +227,16 @@ final class Threads {
     }
 
     private Thread start(ThreadFactory factory, Runnable body) {
-        Thread thread = factory.newThread(() -> {
+        return start(factory.newThread(() -> {
             try {
                 body.run();
             } finally {
                 live.remove(Thread.currentThread());
             }
-        });
+        }));
+    }
+
+    private Thread start(Thread thread) {
         // Registered before it starts, so a concurrent stop cannot miss it.
         live.add(thread);
         try {

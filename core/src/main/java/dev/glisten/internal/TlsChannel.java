@@ -256,8 +256,18 @@ final class TlsChannel implements PeerChannel {
     }
 
     @Override
-    public boolean awaitReadable(BooleanSupplier hasOtherWork, long deadline) {
-        return socket.awaitReadable(hasOtherWork, deadline);
+    public boolean startWaiting() {
+        return socket.startWaiting();
+    }
+
+    @Override
+    public boolean stillWaiting() {
+        return socket.stillWaiting();
+    }
+
+    @Override
+    public void stopWaiting() {
+        socket.stopWaiting();
     }
 
     @Override

@@ -19,8 +19,9 @@ import java.util.function.LongConsumer;
 
 /**
  * A server connection's socket: non-blocking, watched by a {@link SocketWatcher}. Its owner (the
- * connection's thread) reads without blocking and waits with {@link #awaitReadable}; any thread
- * may write, waiting for room in the kernel's send buffer with a deadline.
+ * connection's thread) reads without blocking and parks between {@link #startWaiting} and
+ * {@link #stopWaiting}; any thread may write, waiting for room in the kernel's send buffer with a
+ * deadline.
  *
  * <p>Read readiness follows a small state machine shared by the owner and the watcher:
  * <pre>
@@ -141,27 +142,51 @@ final class WatchedSocket implements PeerChannel {
         return channel.read(dst);
     }
 
-    /** {@inheritDoc} Returns {@code false} if the deadline passed. */
     @Override
-    public boolean awaitReadable(BooleanSupplier hasOtherWork, long deadline) {
+    public boolean startWaiting() {
         for (;;) {
             int state = readState;
             if (state == BUSY && READ_STATE.compareAndSet(this, BUSY, WAITING)) {
-                break;
+                return true;
             }
             if (state == MUTED && READ_STATE.compareAndSet(this, MUTED, WAITING)) {
                 if (!setInterest(key, SelectionKey.OP_READ, true)) {
-                    return true;
+                    readState = BUSY;
+                    return false;
                 }
                 watcher.wakeup();
-                break;
+                return true;
             }
             if (state == WAITING) {
-                break;
+                return true;
             }
         }
+    }
+
+    @Override
+    public boolean stillWaiting() {
+        return readState == WAITING && channel.isOpen();
+    }
+
+    @Override
+    public void stopWaiting() {
+        READ_STATE.compareAndSet(this, WAITING, BUSY);
+    }
+
+    /**
+     * Owner only: parks until bytes may have arrived, {@code hasOtherWork} says there is other work
+     * (a close), or {@code deadline} ({@link System#nanoTime()}; 0 for none) passes. For the waits
+     * inside a step (a PROXY protocol header, a TLS handshake); the loop parks between steps.
+     * Spurious returns are harmless: the next read finds nothing.
+     *
+     * @return {@code false} if the deadline passed
+     */
+    boolean awaitReadable(BooleanSupplier hasOtherWork, long deadline) {
+        if (!startWaiting()) {
+            return true;
+        }
         boolean inTime = true;
-        while (readState == WAITING && !hasOtherWork.getAsBoolean() && channel.isOpen()) {
+        while (stillWaiting() && !hasOtherWork.getAsBoolean()) {
             if (deadline == 0) {
                 LockSupport.park(this);
                 continue;
@@ -173,7 +198,7 @@ final class WatchedSocket implements PeerChannel {
             }
             LockSupport.parkNanos(this, left);
         }
-        READ_STATE.compareAndSet(this, WAITING, BUSY);
+        stopWaiting();
         return inTime;
     }
 
