@@ -151,10 +151,10 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
      * <p>Why steps and not one call that loops and parks inside: the frames a thread entered once
      * stay on its stack for the connection's life, and a connection opened before the JIT compiled
      * them would keep them interpreted. Then every park and unpark copies the stack on HotSpot's
-     * slow path, and the loop's own code runs in the interpreter. Here the long-lived frames are a
-     * few small methods, compiled before the first connection ({@link Threads#warmUp}), the rest
-     * are calls that return and are compiled once hot, and a waiting connection's stack is only
-     * those few frames (see {@link Steps}).
+     * slow path, and the loop's own code runs in the interpreter. Here the only long-lived frame
+     * of ours is the thread's loop over steps, compiled before the first connection
+     * ({@link Threads#warmUp}); the rest are calls that return and are compiled once hot; and a
+     * waiting connection's stack is that one frame and the JDK's beneath it (see {@link Steps}).
      */
     @Override
     public Outcome step() {
