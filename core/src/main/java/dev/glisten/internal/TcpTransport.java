@@ -67,27 +67,9 @@ public final class TcpTransport extends ChannelTransport {
         return n;
     }
 
+    /** Nothing to wait for: the channel is blocking, and its write returns once it took bytes. */
     @Override
-    public void write(ByteBuffer src) throws IOException {
-        // A blocking channel may still return after a partial write.
-        while (src.hasRemaining()) {
-            channel.write(src);
-        }
-    }
-
-    @Override
-    public void write(ByteBuffer[] srcs) throws IOException {
-        int last = srcs.length - 1;
-        while (last >= 0 && !srcs[last].hasRemaining()) {
-            last--;
-        }
-        int first = 0;
-        while (first <= last) {
-            channel.write(srcs, first, last - first + 1);
-            while (first <= last && !srcs[first].hasRemaining()) {
-                first++;
-            }
-        }
+    void awaitWritable() {
     }
 
     @Override

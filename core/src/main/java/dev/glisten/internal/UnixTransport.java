@@ -46,29 +46,8 @@ public final class UnixTransport extends ChannelTransport {
     }
 
     @Override
-    public void write(ByteBuffer src) throws IOException {
-        while (src.hasRemaining()) {
-            if (channel.write(src) == 0) {
-                writable.await(0L);
-            }
-        }
-    }
-
-    @Override
-    public void write(ByteBuffer[] srcs) throws IOException {
-        int last = srcs.length - 1;
-        while (last >= 0 && !srcs[last].hasRemaining()) {
-            last--;
-        }
-        int first = 0;
-        while (first <= last) {
-            if (channel.write(srcs, first, last - first + 1) == 0) {
-                writable.await(0L);
-            }
-            while (first <= last && !srcs[first].hasRemaining()) {
-                first++;
-            }
-        }
+    void awaitWritable() throws IOException {
+        writable.await(0L);
     }
 
     @Override
