@@ -539,7 +539,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
             boolean written;
             long length = gathered == null ? single.remaining() : remaining(gathered);
             try {
-                written = channel.write(single, gathered, System.nanoTime() + config.sendTimeout().toNanos());
+                written = channel.write(single, gathered, config.sendTimeout().toNanos());
             } catch (IOException e) {
                 throw sendFailed(e);
             }

@@ -45,11 +45,15 @@ interface PeerChannel {
 
     /**
      * Writes {@code single}, or every buffer of {@code gathered}, waiting for room in the kernel's
-     * send buffer until {@code deadline} ({@link System#nanoTime()}). Callers serialize writes.
+     * send buffer for at most {@code timeoutNanos} in all. Callers serialize writes.
      *
-     * @return {@code false} if the deadline passed first (some bytes may have been written)
+     * <p>A timeout and not a deadline, so that the common write, which the kernel takes whole at
+     * once, reads no clock: the time may be counted from the first wait instead of the call, which
+     * differs by one non-blocking write.
+     *
+     * @return {@code false} if the time ran out first (some bytes may have been written)
      */
-    boolean write(ByteBuffer single, ByteBuffer[] gathered, long deadline) throws IOException;
+    boolean write(ByteBuffer single, ByteBuffer[] gathered, long timeoutNanos) throws IOException;
 
     /**
      * Writes {@code count} bytes of {@code file} from {@code position} (the channel's own position

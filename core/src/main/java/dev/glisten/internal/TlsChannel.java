@@ -271,13 +271,14 @@ final class TlsChannel implements PeerChannel {
     }
 
     @Override
-    public boolean write(ByteBuffer single, ByteBuffer[] gathered, long deadline) throws IOException {
+    public boolean write(ByteBuffer single, ByteBuffer[] gathered, long timeoutNanos) throws IOException {
         ByteBuffer[] sources = gathered != null ? gathered : new ByteBuffer[] {single};
         if (!hasRemaining(sources)) {
             return true;
         }
         try {
-            return wrapAndSend(sources, deadline, null) != null;
+            // One deadline over the records of this write; a clock read is little beside encryption.
+            return wrapAndSend(sources, System.nanoTime() + timeoutNanos, null) != null;
         } catch (RuntimeException e) {
             throw new SSLException("cannot encrypt: " + e, e);
         }
@@ -302,7 +303,7 @@ final class TlsChannel implements PeerChannel {
                     throw new EOFException("the file ended at byte " + position + ", before byte " + end);
                 }
                 piece.flip();
-                if (!write(piece, null, System.nanoTime() + stallNanos)) {
+                if (!write(piece, null, stallNanos)) {
                     return false;
                 }
                 position += read;
@@ -345,7 +346,7 @@ final class TlsChannel implements PeerChannel {
                     continue; // room for another record in this write
                 }
                 net.flip();
-                if (net.hasRemaining() && !socket.write(net, null, deadline)) {
+                if (net.hasRemaining() && !socket.writeBefore(net, deadline)) {
                     if (timeout != null) {
                         throw new SocketTimeoutException("the TLS handshake did not complete within " + timeout);
                     }

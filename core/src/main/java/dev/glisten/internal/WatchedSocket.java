@@ -209,23 +209,38 @@ final class WatchedSocket implements PeerChannel {
     }
 
     @Override
-    public boolean write(ByteBuffer single, ByteBuffer[] gathered, long deadline) throws IOException {
-        for (;;) {
-            if (gathered == null) {
-                channel.write(single);
-                if (!single.hasRemaining()) {
-                    return true;
-                }
-            } else {
-                channel.write(gathered);
-                if (allWritten(gathered)) {
-                    return true;
-                }
-            }
+    public boolean write(ByteBuffer single, ByteBuffer[] gathered, long timeoutNanos) throws IOException {
+        return writeWhatFits(single, gathered) || writeWaiting(single, gathered, System.nanoTime() + timeoutNanos);
+    }
+
+    /**
+     * Writes {@code buffer}, waiting for room in the kernel's send buffer until {@code deadline}
+     * ({@link System#nanoTime()}): for a caller with one deadline over several writes.
+     *
+     * @return {@code false} if the deadline passed first (some bytes may have been written)
+     */
+    boolean writeBefore(ByteBuffer buffer, long deadline) throws IOException {
+        return writeWhatFits(buffer, null) || writeWaiting(buffer, null, deadline);
+    }
+
+    /** Writes what the kernel takes now; returns whether that was everything. */
+    private boolean writeWhatFits(ByteBuffer single, ByteBuffer[] gathered) throws IOException {
+        if (gathered == null) {
+            channel.write(single);
+            return !single.hasRemaining();
+        }
+        channel.write(gathered);
+        return allWritten(gathered);
+    }
+
+    /** After a write the kernel did not take whole: waits for room and writes the rest. */
+    private boolean writeWaiting(ByteBuffer single, ByteBuffer[] gathered, long deadline) throws IOException {
+        do {
             if (!awaitWritable(deadline)) {
                 return false;
             }
-        }
+        } while (!writeWhatFits(single, gathered));
+        return true;
     }
 
     /**
