@@ -50,17 +50,18 @@ def tls_available():
 
 
 def build_c():
-    """Compiles echo_epoll and loadgen into target/c when missing or older than their source.
+    """Compiles echo_epoll, loadgen and syscall_cost into target/c when missing or older than their source.
 
     Returns whether loadgen has TLS support."""
     if shutil.which("gcc") is None:
         raise BuildError("gcc is not installed (apt-get install gcc)")
     os.makedirs(C_OUT, exist_ok=True)
-    echo_src = os.path.join(C_SOURCES, "echo_epoll.c")
-    echo_bin = os.path.join(C_OUT, "echo_epoll")
-    if _newest([echo_bin]) < _newest([echo_src]):
-        log("gcc echo_epoll.c")
-        _gcc(echo_bin, echo_src)
+    for name in ("echo_epoll", "syscall_cost"):
+        source = os.path.join(C_SOURCES, f"{name}.c")
+        binary = os.path.join(C_OUT, name)
+        if _newest([binary]) < _newest([source]):
+            log(f"gcc {name}.c")
+            _gcc(binary, source)
     loadgen_src = os.path.join(C_SOURCES, "loadgen.c")
     loadgen_bin = os.path.join(C_OUT, "loadgen")
     tls = tls_available()

@@ -161,7 +161,7 @@ def main(argv):
         print(f"bench: {e}", file=sys.stderr)
         return 2
     if args.build_only:
-        print(f"bench: built {build.C_OUT}/echo_epoll, {build.C_OUT}/loadgen"
+        print(f"bench: built {build.C_OUT}/echo_epoll, {build.C_OUT}/syscall_cost, {build.C_OUT}/loadgen"
               f" ({'with' if loadgen_tls else 'without'} TLS) and {build.JAR}")
         return 0
 

@@ -13,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
  * java -jar benchmarks/target/glisten-benchmarks.jar &lt;server&gt; --port N [--bind 127.0.0.1]
  *                                                    [--tls-cert cert.pem --tls-key key.pem]
  * java -jar benchmarks/target/glisten-benchmarks.jar versions
+ * java -jar benchmarks/target/glisten-benchmarks.jar wake-up-cost [--threads N] [--rounds R]
  * </pre>
  *
  * <p>Once the server accepts connections it prints {@code listening on HOST:PORT} (with the real
@@ -28,6 +29,7 @@ public final class Main {
     private static final String USAGE = """
             usage: java -jar glisten-benchmarks.jar <server> --port N [--bind ADDRESS] [--tls-cert PEM --tls-key PEM]
                    java -jar glisten-benchmarks.jar versions
+                   java -jar glisten-benchmarks.jar wake-up-cost [--threads N] [--rounds R]
             servers:
               glisten        this library's echo server (the README's ten lines)
               netty-epoll    Netty, native epoll transport, 1 boss + 1 worker event loop
@@ -35,7 +37,8 @@ public final class Main {
               netty-nio      Netty, NIO transport, 1 boss + 1 worker event loop
               threads        a platform thread per connection, blocking java.net.Socket
             --bind defaults to 127.0.0.1; --port 0 picks a free port. --tls-cert/--tls-key (PEM, PKCS#8 key)
-            turn on TLS 1.3 with the JDK provider (glisten and the Netty servers; not threads).""";
+            turn on TLS 1.3 with the JDK provider (glisten and the Netty servers; not threads).
+            wake-up-cost measures one park and unpark of a virtual thread (no socket; see docs/BENCHMARKS.md).""";
 
     private Main() { }
 
@@ -49,6 +52,16 @@ public final class Main {
         if (args.length == 1 && args[0].equals("versions")) {
             System.out.println("java " + Runtime.version());
             System.out.println("netty " + NettyEcho.version());
+            return;
+        }
+        if (args.length >= 1 && args[0].equals("wake-up-cost")) {
+            try {
+                WakeUpCost.run(List.of(args).subList(1, args.length), System.out);
+            } catch (IllegalArgumentException e) {
+                System.err.println(e.getMessage());
+                System.err.println(USAGE);
+                System.exit(2);
+            }
             return;
         }
         Options options;

@@ -33,11 +33,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The CI smoke test of the benchmark tools: compiles the C load generator and echo server with gcc
- * (no warning allowed), drives the C server and every Java server of the harness for a moment, and
- * checks that a server which corrupts one byte is caught. Where OpenSSL's headers are installed it
- * also builds loadgen with {@code --tls} and drives the servers of the TLS point over TLS 1.3. The
- * benchmark itself never runs in CI.
+ * The CI smoke test of the benchmark tools: compiles the C load generator, echo server and
+ * {@code syscall_cost} with gcc (no warning allowed), runs {@code syscall_cost} briefly, drives the
+ * C server and every Java server of the harness for a moment, and checks that a server which
+ * corrupts one byte is caught. Where OpenSSL's headers are installed it also builds loadgen with
+ * {@code --tls} and drives the servers of the TLS point over TLS 1.3. The benchmark itself never
+ * runs in CI.
  */
 class LoadgenSmokeTest {
 
@@ -45,6 +46,7 @@ class LoadgenSmokeTest {
     private static final Path OUT = Path.of("target", "smoke");
     private static Path loadgen;
     private static Path echoEpoll;
+    private static Path syscallCost;
     // loadgen built with OpenSSL, as benchmarks/bench builds it; null without libssl-dev.
     private static Path loadgenTls;
 
@@ -54,6 +56,7 @@ class LoadgenSmokeTest {
         Files.createDirectories(OUT);
         loadgen = gcc("loadgen", "loadgen", List.of("-pthread"), List.of());
         echoEpoll = gcc("echo_epoll", "echo_epoll", List.of(), List.of());
+        syscallCost = gcc("syscall_cost", "syscall_cost", List.of(), List.of());
         // The probe of benchmarks/harness/build.py: are OpenSSL's headers there?
         Path probe = Files.writeString(OUT.resolve("openssl-probe.c"), "#include <openssl/ssl.h>\n");
         if (run(List.of("gcc", "-E", "-o", "/dev/null", probe.toString()), 30).exit() == 0) {
@@ -130,6 +133,21 @@ class LoadgenSmokeTest {
             client.startHandshake();
             return client.getSession().getCipherSuite();
         }
+    }
+
+    @Test
+    void syscallCostTimesBothPairsOfCallsAndRejectsAMalformedFlag() throws Exception {
+        Result result = run(List.of(syscallCost.toString(), "--iterations", "2000", "--rounds", "1"), 30);
+        assertThat(result.exit()).as(result.output()).isZero();
+        Matcher summary = Pattern.compile("syscall_cost: 64 B, read/write ([0-9.]+) ns, recv/send ([0-9.]+) ns per iteration")
+                .matcher(result.output());
+        assertThat(summary.find()).as(result.output()).isTrue();
+        assertThat(Double.parseDouble(summary.group(1))).isPositive();
+        assertThat(Double.parseDouble(summary.group(2))).isPositive();
+
+        Result malformed = run(List.of(syscallCost.toString(), "--rounds", "many"), 30);
+        assertThat(malformed.exit()).isEqualTo(2);
+        assertThat(malformed.output()).contains("--rounds", "'many'");
     }
 
     @Test
