@@ -382,7 +382,8 @@ public interface Server extends AutoCloseable {
         /**
          * How long one send may block because the peer is not reading. When it expires the
          * connection is closed ({@link CloseReason.SendTimedOut}) and the send throws. The timeout
-         * counts from the start of each send; for {@link Connection#sendFile(java.nio.channels.FileChannel,
+         * counts from the moment a send first has to wait for room in the socket's send buffer (over
+         * TLS, from the start of the send); for {@link Connection#sendFile(java.nio.channels.FileChannel,
          * long, long) sendFile}, from the last progress, so a large file may take longer as long as
          * the peer keeps reading. Default 30 seconds.
          *
