@@ -184,7 +184,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
 
     @Override
     public long parkDeadline() {
-        return timed ? nextDeadline(lastHeard) : 0;
+        return nextDeadline();
     }
 
     /** Starts watching the socket, reads any PROXY header, shakes hands, runs onInit; returns whether the loop is to run. */
@@ -255,7 +255,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
             finish(cause);
             return Outcome.DONE;
         }
-        if (!drainMailbox(timed ? nextDeadline(lastHeard) : 0)) {
+        if (!drainMailbox(nextDeadline())) {
             return Outcome.DONE;
         }
         // Before reading: a peer that streams without pause must not outlive its lifetime.
@@ -320,8 +320,11 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
 
     /** While waiting: whether nothing has come to stop the wait (bytes, other work, a deadline). */
     private boolean keepsWaiting() {
-        return from.stillWaiting() && !hasOtherWork()
-                && (!timed || nextDeadline(lastHeard) - System.nanoTime() > 0);
+        if (!from.stillWaiting() || hasOtherWork()) {
+            return false;
+        }
+        long deadline = nextDeadline();
+        return deadline == 0 || deadline - System.nanoTime() > 0;
     }
 
     /**
@@ -369,7 +372,11 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
         countedAs = address;
     }
 
-    private long nextDeadline(long lastHeard) {
+    /**
+     * The idle timeout's or the lifetime's deadline, whichever comes first
+     * ({@link System#nanoTime()}); 0 for neither.
+     */
+    private long nextDeadline() {
         long idle = idleTimeoutNanos == 0 ? 0 : lastHeard + idleTimeoutNanos;
         if (lifetimeDeadline == 0) {
             return idle;

@@ -20,8 +20,8 @@ import java.util.function.LongConsumer;
 /**
  * A server connection's socket: non-blocking, watched by a {@link SocketWatcher}. Its owner (the
  * connection's thread) reads without blocking and parks between {@link #startWaiting} and
- * {@link #stopWaiting}; any thread may write, waiting for room in the kernel's send buffer with a
- * deadline.
+ * {@link #stopWaiting}; any thread may write, waiting for room in the kernel's send buffer for at
+ * most a timeout.
  *
  * <p>Read readiness follows a small state machine shared by the owner and the watcher:
  * <pre>
