@@ -49,9 +49,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>It follows the server's rules (see {@code ConnectionProcess} in the core): {@link OnInit} runs
  * in {@link Builder#start()}; then each round delivers queued user messages first (at most 64),
- * then the next packet, and a {@linkplain #shutdown shutdown notice} once no packet is left; a close requested during a call ({@link #close()}, a failed send) ends the
- * connection once the call returns; {@link OnClose} runs exactly once, with the first reason
- * recorded, the last state, or {@code null} if {@link OnInit} did not return.
+ * then the next packet, and a {@linkplain #shutdown shutdown notice} once no packet is left; a
+ * close requested during a call ({@link #close()}, a failed send) ends the connection once the
+ * call returns; {@link OnClose} runs exactly once, with the first reason recorded, the last state,
+ * or {@code null} if {@link OnInit} did not return.
  *
  * <p>Everything runs on the calling thread before the calling method returns: {@link #receive},
  * {@link #deliver}, {@link #advance} and the others return once the handler has nothing left to do.
