@@ -121,6 +121,37 @@ public sealed interface CloseReason {
      */
     record LifetimeEnded(Duration maxLifetime) implements CloseReason { }
 
+    /**
+     * A message was sent to the connection's {@link ConnectionHandle} while its mailbox already
+     * held {@link Server.Builder#mailboxCapacity(int)} messages, under the default
+     * {@link MailboxOverflow#CLOSE} policy: the connection was not keeping up (typically its peer
+     * stopped reading, so its loop waits in a send). Counted in
+     * {@link ServerStats#mailboxOverflows()}; not {@linkplain #isNormal() normal}.
+     *
+     * @param capacity the mailbox's bound, in messages
+     */
+    record MailboxOverflowed(int capacity) implements CloseReason { }
+
+    /**
+     * A frame was larger than {@link Server.Builder#maxFrameSize(int)}: its length header declared
+     * more (the connection closed at once, without reading or holding those bytes), or a line grew
+     * past it without its delimiter. Not {@linkplain #isNormal() normal}.
+     *
+     * @param size the frame's size as declared by its header, or the bytes of a line seen so far,
+     *     header and delimiter included
+     * @param maxFrameSize the limit it exceeded
+     */
+    record FrameTooLarge(long size, int maxFrameSize) implements CloseReason { }
+
+    /**
+     * The bytes could not begin a frame of the connection's {@link Framing} (a length field whose
+     * value makes the frame shorter than its header, or whatever a custom {@link FrameDecoder}
+     * rejects). Not {@linkplain #isNormal() normal}.
+     *
+     * @param error what the decoder said was wrong
+     */
+    record FrameMalformed(java.net.ProtocolException error) implements CloseReason { }
+
     /** {@link Connection#close()} or {@link ConnectionHandle#close()} was called. */
     record ClosedLocally() implements CloseReason { }
 

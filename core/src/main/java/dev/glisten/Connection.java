@@ -55,6 +55,80 @@ public interface Connection<M> {
     void send(ByteBuffer... buffers) throws IOException;
 
     /**
+     * Sends a packet's bytes on as they are, without copying them in Java code: what an echo or a
+     * proxy does with what arrived. Same as {@code send(packet.buffer())}.
+     *
+     * @param packet the packet, during the call it was lent for (or one that owns its bytes)
+     * @throws IOException if the connection is closed or the write fails or times out
+     * @throws IllegalStateException if the packet was lent for a call that has returned
+     */
+    default void send(Message.Packet<?> packet) throws IOException {
+        send(packet.buffer());
+    }
+
+    /**
+     * Sends {@code payload} as one frame of the connection's current {@link #framing()}: with its
+     * length header for {@link Framing#lengthPrefixed(int)}, followed by the delimiter for
+     * {@link Framing#lines(byte)} unless it already ends with it, as it is for {@link Framing#raw()}
+     * and {@link Framing#fixed(int)} (whose length it checks). Header and payload go out in one
+     * gathering write.
+     *
+     * @param payload the frame's payload; its remaining bytes are sent and its position advanced
+     * @throws IOException if the connection is closed or the write fails or times out
+     * @throws IllegalArgumentException if the payload is too long for the length header, or not the
+     *     fixed length; nothing is sent
+     * @throws UnsupportedOperationException under {@link Framing#lengthField} or a custom framing,
+     *     whose headers carry more than a length: send the whole frame with {@link #send(ByteBuffer)}
+     */
+    default void sendFrame(ByteBuffer payload) throws IOException {
+        Framing framing = framing();
+        ByteBuffer header = ByteBuffer.allocate(4);
+        framing.putHeader(payload.remaining(), header);
+        int trailer = framing.trailer();
+        boolean needsTrailer = trailer >= 0
+                && (!payload.hasRemaining() || payload.get(payload.limit() - 1) != (byte) trailer);
+        if (header.position() > 0) {
+            send(header.flip(), payload);
+        } else if (needsTrailer) {
+            send(payload, ByteBuffer.wrap(new byte[] {(byte) trailer}));
+        } else {
+            send(payload);
+        }
+    }
+
+    /**
+     * Sends {@code payload} as one frame: see {@link #sendFrame(ByteBuffer)}.
+     *
+     * @param payload the frame's payload
+     * @throws IOException if the connection is closed or the write fails or times out
+     */
+    default void sendFrame(byte[] payload) throws IOException {
+        sendFrame(ByteBuffer.wrap(payload));
+    }
+
+    /**
+     * How this connection cuts its bytes into packets now: the server's
+     * {@linkplain Server.Builder#framing(Framing) framing} until the handler switches it.
+     *
+     * @return the current framing
+     */
+    Framing framing();
+
+    /**
+     * Switches how this connection cuts its bytes into packets, from the next packet on (as
+     * Erlang's {@code inet:setopts(Socket, [{packet, ...}])}): bytes already read beyond the packet
+     * being handled are framed under the new framing, none lost and none delivered twice. An HTTP
+     * server reads its request head as {@link Framing#lines()}, then switches to
+     * {@link Framing#fixed(int)} for a body of known length, and back. Under raw framing, bytes
+     * left over are delivered as one packet.
+     *
+     * @param framing the framing from the next packet on
+     * @throws IllegalStateException if the caller is not the connection's own thread (the loop,
+     *     {@code onInit})
+     */
+    void framing(Framing framing);
+
+    /**
      * Sends the whole of {@code file}: opens it and calls {@link #sendFile(FileChannel, long, long)}.
      *
      * @param file the file to send, opened for reading and closed before this returns

@@ -2,8 +2,6 @@ package dev.glisten;
 
 import java.nio.charset.Charset;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.Objects;
 
 /**
  * What a {@link Handler} receives: bytes from the socket ({@link Packet}), a value another thread
@@ -12,7 +10,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * switch (message) {
- *     case Message.Packet<Chat> packet -> ...packet.bytes()...
+ *     case Message.Packet<Chat> packet -> ...packet.text(UTF_8) or connection.send(packet)...
  *     case Message.User<Chat> user -> ...user.message()...
  *     case Message.ShuttingDown<Chat> notice -> ...say goodbye, or finish the exchange...
  * }
@@ -23,48 +21,97 @@ import java.util.Objects;
 public sealed interface Message<M> permits Message.Packet, Message.User, Message.ShuttingDown {
 
     /**
-     * Bytes read from the socket in one read: between one byte and the configured read buffer
-     * size. TCP is a byte stream, so a packet is not a message of the peer's protocol: one send by
-     * the peer may arrive in several packets, and several sends in one.
+     * Bytes from the peer: under the default {@linkplain Framing#raw() raw framing}, what one read
+     * returned (between one byte and the read buffer size; TCP is a byte stream, so one send by the
+     * peer may arrive in several packets and several sends in one); under any other
+     * {@link Framing}, exactly one frame, however many reads it took.
      *
-     * @param bytes the bytes; the array is this packet's own and may be kept or modified
+     * <p><b>A packet is lent for one call of the loop.</b> Its bytes stay in the server's read
+     * buffer, which the next read reuses, so a handler that forwards or parses them costs no copy
+     * and no allocation: {@code connection.send(packet)} writes them straight from that buffer.
+     * What may be kept after the call returns is only what was copied out during it:
+     * {@link #bytes()}, {@link #text(Charset)}, or a {@link #copy()}. Once the call has returned,
+     * every method of a lent packet throws {@link IllegalStateException}, and a {@link #buffer()}
+     * view taken during the call has no bytes left (its reads throw), so a packet kept by accident
+     * fails loudly instead of reading bytes that belong to a later read. Only a
+     * {@linkplain java.nio.ByteBuffer#duplicate() duplicate} or slice made of that view escapes
+     * the check: never keep one.
+     *
+     * <p>Packets compare by content, so tests can write
+     * {@code assertEquals(Message.Packet.of(expected), packet)} during a call.
+     *
      * @param <M> the type of {@link User} messages
      */
-    record Packet<M>(byte[] bytes) implements Message<M> {
+    sealed interface Packet<M> extends Message<M> permits dev.glisten.internal.RealPacket {
 
         /**
-         * Checks that {@code bytes} is present.
+         * A packet that owns {@code bytes} and never expires: for tests and for packets made by
+         * hand. The array is not copied; do not change it afterwards.
          *
+         * @param bytes the packet's bytes
+         * @param <M> the type of {@link User} messages
+         * @return a packet of those bytes
          * @throws NullPointerException if {@code bytes} is null
          */
-        public Packet {
-            Objects.requireNonNull(bytes, "bytes");
+        static <M> Packet<M> of(byte[] bytes) {
+            return dev.glisten.internal.RealPacket.owned(bytes);
         }
+
+        /**
+         * How many bytes the packet has: for a frame, its payload (a stripped length header not
+         * counted).
+         *
+         * @return the length, 0 or more (an empty frame is possible, a raw packet has at least one)
+         * @throws IllegalStateException if the packet was lent for a call that has returned
+         */
+        int length();
+
+        /**
+         * One byte, without copying the rest.
+         *
+         * @param index from 0 to {@link #length()} - 1
+         * @return the byte at {@code index}
+         * @throws IndexOutOfBoundsException if {@code index} is outside the packet
+         * @throws IllegalStateException if the packet was lent for a call that has returned
+         */
+        byte get(int index);
+
+        /**
+         * The bytes as a read-only view, from position 0 to {@link #length()}, without a copy: to
+         * parse in place or to {@linkplain Connection#send(java.nio.ByteBuffer) send} on. Every call
+         * rewinds the same view to the whole packet. Valid during the loop call only (see above).
+         *
+         * @return a read-only view of the packet's bytes
+         * @throws IllegalStateException if the packet was lent for a call that has returned
+         */
+        java.nio.ByteBuffer buffer();
+
+        /**
+         * A copy of the bytes that the caller owns: it may be kept and modified. Allocates and
+         * copies each time; a handler that only forwards or parses needs {@link #buffer()}.
+         *
+         * @return a new array of {@link #length()} bytes
+         * @throws IllegalStateException if the packet was lent for a call that has returned
+         */
+        byte[] bytes();
 
         /**
          * Decodes the bytes.
          *
          * @param charset the encoding
          * @return the bytes as text
+         * @throws IllegalStateException if the packet was lent for a call that has returned
          */
-        public String text(Charset charset) {
-            return new String(bytes, charset);
-        }
+        String text(Charset charset);
 
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof Packet<?> packet && Arrays.equals(bytes, packet.bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(bytes);
-        }
-
-        @Override
-        public String toString() {
-            return "Packet[" + bytes.length + " bytes]";
-        }
+        /**
+         * A packet of the same bytes that owns them and may be kept: {@code this} if this one already
+         * owns its bytes, otherwise a copy.
+         *
+         * @return a packet that never expires
+         * @throws IllegalStateException if the packet was lent for a call that has returned
+         */
+        Packet<M> copy();
     }
 
     /**

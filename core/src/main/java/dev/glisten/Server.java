@@ -270,6 +270,10 @@ public interface Server extends AutoCloseable {
         private Duration idleTimeout;
         private Duration maxLifetime;
         private ProxyProtocol proxyProtocol;
+        private Framing framing = Framing.raw();
+        private int maxFrameSize = 64 * 1024;
+        private int mailboxCapacity = 1024;
+        private MailboxOverflow mailboxOverflow = MailboxOverflow.CLOSE;
 
         private Builder(OnInit<S, M> onInit, Handler<S, M> handler) {
             this.onInit = Objects.requireNonNull(onInit, "onInit");
@@ -376,6 +380,80 @@ public interface Server extends AutoCloseable {
                 throw new IllegalArgumentException("readBufferSize must be between 1 and 16777216 bytes, got " + bytes);
             }
             this.readBufferSize = bytes;
+            return this;
+        }
+
+        /**
+         * How every connection cuts its bytes into {@link Message.Packet}s, until its handler
+         * {@linkplain Connection#framing(Framing) switches}: raw reads, lines, length-prefixed or
+         * length-field frames, fixed-length blocks, or a {@link FrameDecoder} of your own. Default
+         * {@link Framing#raw()}, packets as read.
+         *
+         * @param framing the framing each connection starts with
+         * @return this builder
+         */
+        public Builder<S, M> framing(Framing framing) {
+            this.framing = Objects.requireNonNull(framing, "framing");
+            return this;
+        }
+
+        /**
+         * The largest frame a connection accepts, in bytes as it arrives (header and delimiter
+         * included), under any framing but raw. A length header declaring more, or a line growing
+         * past it without a delimiter, closes the connection at once
+         * ({@link CloseReason.FrameTooLarge}) without reading or buffering the declared bytes. A
+         * connection holds at most this much (plus one read) while a frame is partial, so
+         * {@link #maxConnections(int)} times this bounds the heap that partial frames can take.
+         * Default 65536 (64 KiB): more than any line of a text protocol (HTTP servers cap a header
+         * line at 8 KiB) and the usual RPC message, while 16,384 connections each holding a partial
+         * frame stay within 1 GiB; raise it for protocols with larger messages.
+         *
+         * @param bytes between 1 and 1 GiB
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code maxFrameSize} if out of range
+         */
+        public Builder<S, M> maxFrameSize(int bytes) {
+            if (bytes < 1 || bytes > 1 << 30) {
+                throw new IllegalArgumentException("maxFrameSize must be between 1 and 1073741824 bytes, got " + bytes);
+            }
+            this.maxFrameSize = bytes;
+            return this;
+        }
+
+        /**
+         * The most {@link Message.User} messages a connection's mailbox holds before the
+         * {@linkplain #mailboxOverflow(MailboxOverflow) overflow policy} applies. A mailbox only
+         * fills when its connection cannot keep up, usually because its peer stopped reading and
+         * its loop waits in a send; the bound keeps such a connection from holding the server's
+         * memory until the send timeout ends it. Default 1024: far more than a loop that keeps up
+         * ever has queued (a chat line broadcast to every member adds one message to each), so only
+         * a stuck connection reaches it, and at 1 KiB a message that is 1 MiB per connection at
+         * most.
+         *
+         * @param messages between 1 and 16777216
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code mailboxCapacity} if out of range
+         */
+        public Builder<S, M> mailboxCapacity(int messages) {
+            if (messages < 1 || messages > 1 << 24) {
+                throw new IllegalArgumentException("mailboxCapacity must be between 1 and 16777216 messages, got "
+                        + messages);
+            }
+            this.mailboxCapacity = messages;
+            return this;
+        }
+
+        /**
+         * What a full mailbox does with one more message: close the connection
+         * ({@link MailboxOverflow#CLOSE}, the default) or refuse the message
+         * ({@link MailboxOverflow#REFUSE}). Either way the sender learns it from
+         * {@link ConnectionHandle#send(Object)}.
+         *
+         * @param policy the overflow policy
+         * @return this builder
+         */
+        public Builder<S, M> mailboxOverflow(MailboxOverflow policy) {
+            this.mailboxOverflow = Objects.requireNonNull(policy, "mailboxOverflow");
             return this;
         }
 
@@ -565,7 +643,8 @@ public interface Server extends AutoCloseable {
             }
             return RealServer.start(new ServerConfig<>(onInit, handler, onClose, socketOptions, port, socketFile,
                     listenSockets, acceptors, readBufferSize, sendTimeout, stopTimeout, (RealTls) tls, maxConnections,
-                    maxConnectionsPerAddress, idleTimeout, maxLifetime, proxyProtocol));
+                    maxConnectionsPerAddress, idleTimeout, maxLifetime, proxyProtocol, framing, maxFrameSize,
+                    mailboxCapacity, mailboxOverflow));
         }
 
         private static Duration positive(String option, Duration timeout) {

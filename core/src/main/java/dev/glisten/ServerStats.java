@@ -25,6 +25,10 @@ import java.util.Map;
  * @param proxyHeaderRejections connections closed because their PROXY protocol header was
  *     malformed, missing or late ({@link CloseReason.ProxyHeaderRejected}); 0 unless the server reads
  *     {@linkplain Server.Builder#proxyProtocol(ProxyProtocol) PROXY protocol headers}
+ * @param mailboxOverflows messages not queued because the connection's mailbox held
+ *     {@link Server.Builder#mailboxCapacity(int)} messages already: each refused message under
+ *     {@link MailboxOverflow#REFUSE}, each connection closed under {@link MailboxOverflow#CLOSE}
+ *     (also counted as {@link CloseReason.MailboxOverflowed} in {@link #closedConnections()})
  */
 public record ServerStats(
         int activeConnections,
@@ -37,7 +41,8 @@ public record ServerStats(
         long tlsHandshakes,
         long tlsHandshakeFailures,
         long acceptErrors,
-        long proxyHeaderRejections) {
+        long proxyHeaderRejections,
+        long mailboxOverflows) {
 
     public ServerStats {
         closedConnections = Map.copyOf(closedConnections);

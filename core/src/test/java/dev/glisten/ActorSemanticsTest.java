@@ -109,7 +109,8 @@ class ActorSemanticsTest {
                     lastReturned.set(initial);
                     handles.add(connection.handle());
                     return initial;
-                }, handler).onClose(onClose).bind("127.0.0.1").start(0);
+                    // Room for every message at once: this test is about order, not the bound.
+                }, handler).onClose(onClose).mailboxCapacity(senders * perSender).bind("127.0.0.1").start(0);
              TestClient client = TestClient.connect(server)) {
             ConnectionHandle<Numbered> handle = handles.poll(10, TimeUnit.SECONDS);
             assertThat(handle).isNotNull();

@@ -168,7 +168,7 @@ class LiveViewAndStatsTest {
     void statsCountWhatHappened() throws Exception {
         Server server = start(Server.builder(connection -> null, handler()));
         ServerStats fresh = server.stats();
-        assertThat(fresh).isEqualTo(new ServerStats(0, 0, Map.of(), 0, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(fresh).isEqualTo(new ServerStats(0, 0, Map.of(), 0, 0, 0, 0, 0, 0, 0, 0, 0));
 
         long received = 0;
         long sent = 0;

@@ -165,10 +165,12 @@ class StopTest {
             }
             return Next.continueWith(state);
         };
+        // Senders pour faster than the loop drains: an unbounded-enough mailbox keeps this test
+        // about the stop, not about MailboxOverflowed.
         Server server = Server.<Void, Integer>builder(connection -> {
                     handles.add(connection.handle());
                     return null;
-                }, handler).onClose(onClose).bind("127.0.0.1").start(0);
+                }, handler).onClose(onClose).mailboxCapacity(1 << 24).bind("127.0.0.1").start(0);
         List<TestClient> clients = new ArrayList<>();
         List<Thread> senders = new ArrayList<>();
         AtomicBoolean stopped = new AtomicBoolean();

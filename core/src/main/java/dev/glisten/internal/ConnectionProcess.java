@@ -4,6 +4,8 @@ import dev.glisten.CloseReason;
 import dev.glisten.Connection;
 import dev.glisten.ConnectionHandle;
 import dev.glisten.ConnectionInfo;
+import dev.glisten.Framing;
+import dev.glisten.MailboxOverflow;
 import dev.glisten.Message;
 import dev.glisten.NegotiatedTls;
 import dev.glisten.Next;
@@ -26,7 +28,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -43,7 +44,7 @@ import java.util.concurrent.locks.ReentrantLock;
 final class ConnectionProcess<S, M> implements Connection<M>, Steps {
 
     private static final System.Logger LOG = System.getLogger("dev.glisten.connection");
-    private static final Object NULL_MESSAGE = new Object();
+    private static final Object NO_MESSAGE = new Object();
     /** The most user messages delivered between two looks at the socket. */
     private static final int MAILBOX_BATCH = 64;
     /** The most turns of the loop in one step; see step(). */
@@ -65,7 +66,9 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
             CloseReason.SendFailed.class, CloseReason.SendTimedOut.class, CloseReason.TlsHandshakeFailed.class,
             CloseReason.IdleTimedOut.class, CloseReason.LifetimeEnded.class, CloseReason.ProxyHeaderRejected.class, Message.ShuttingDown.class,
             Message.Packet.class, Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class,
-            Descriptors.class, PeerChannel.class, WatchedSocket.class, TlsChannel.class, ReadBuffers.class);
+            Descriptors.class, PeerChannel.class, WatchedSocket.class, TlsChannel.class, Inbound.class, Inbound.Lease.class,
+            Inbound.Rejected.class, RealPacket.class, Mailbox.class, CloseReason.MailboxOverflowed.class,
+            CloseReason.FrameTooLarge.class, CloseReason.FrameMalformed.class);
 
     // Reading the field initializes ServerEvents, which loads the event classes.
     private static final List<Class<?>> PRELOADED_EVENTS = ServerEvents.EVENTS;
@@ -86,7 +89,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
     private final WatchedSocket socket;
     private final Handle handle = new Handle();
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final ConcurrentLinkedQueue<Object> mailbox = new ConcurrentLinkedQueue<>();
+    private final Mailbox mailbox;
 
     // Confined to the connection's thread.
     private S state;
@@ -118,7 +121,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
     private final long lifetimeDeadline;
     // Whether the loop needs the clock at all: with neither deadline it never reads it.
     private final boolean timed;
-    private final ReadBuffers buffers;
+    private final Inbound inbound;
     // Written by one thread each (the owner; a sender holding writeLock), read by any: opaque
     // accesses, which cost no fence, since a snapshot needs no ordering with anything else.
     private long bytesReceived;
@@ -135,7 +138,8 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
         this.lifetimeDeadline = config.maxLifetime() == null ? 0
                 : nonZero(openedNanos + config.maxLifetime().toNanos());
         this.timed = idleTimeoutNanos != 0 || lifetimeDeadline != 0;
-        this.buffers = server.readBuffers();
+        this.inbound = new Inbound(server.inboundBuffers(), config.framing(), config.maxFrameSize());
+        this.mailbox = new Mailbox(config.mailboxCapacity());
     }
 
     private static long nonZero(long nanos) {
@@ -269,24 +273,24 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
         boolean noticeWaits = shutdownNotice != null && !noticeDelivered;
         boolean looked = mayRead || noticeWaits;
         if (looked) {
-            byte[] bytes;
+            int read;
             try {
-                bytes = from.read(buffers);
+                read = inbound.read(from);
             } catch (IOException e) {
                 finish(new CloseReason.SocketError(e));
                 return Outcome.DONE;
             }
-            if (bytes == PeerChannel.END_OF_STREAM) {
+            if (read < 0) {
                 finish(PEER_CLOSED);
                 return Outcome.DONE;
             }
-            if (bytes != null) {
+            if (read > 0) {
                 mayRead = from.mayHaveMore();
-                BYTES_RECEIVED.setOpaque(this, bytesReceived + bytes.length);
+                BYTES_RECEIVED.setOpaque(this, bytesReceived + read);
                 if (timed) {
                     lastHeard = System.nanoTime();
                 }
-                if (!deliver(new Message.Packet<>(bytes))) {
+                if (!deliverPackets()) {
                     return Outcome.DONE;
                 }
                 if (from != channel) {
@@ -425,9 +429,8 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
     private boolean drainMailbox(long deadline) {
         Object queued;
         int delivered = 0;
-        while (!ended && (queued = mailbox.poll()) != null) {
-            M message = queued == NULL_MESSAGE ? null : (M) queued;
-            if (!deliver(new Message.User<>(message))) {
+        while (!ended && (queued = mailbox.poll(NO_MESSAGE)) != NO_MESSAGE) {
+            if (!deliver(new Message.User<>((M) queued))) {
                 return false;
             }
             // A mailbox refilled as fast as it is emptied must not starve the socket, the notice
@@ -437,6 +440,43 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
             }
         }
         return !ended;
+    }
+
+    /**
+     * Delivers every whole packet the bytes read so far hold, each its own call, under the
+     * framing in force at each (the handler may switch it); returns whether the connection is
+     * still open. Stops at a STARTTLS upgrade: what followed the command in plain text is dropped
+     * (RFC 3207 section 4.2).
+     */
+    private boolean deliverPackets() {
+        PeerChannel reading = channel;
+        for (;;) {
+            RealPacket<M> packet;
+            try {
+                packet = inbound.next();
+            } catch (Inbound.Rejected e) {
+                LOG.log(Level.DEBUG, () -> "connection from " + peerAddress() + " sent a bad frame: " + e.reason);
+                finish(e.reason);
+                return false;
+            } catch (RuntimeException e) {
+                // Only a decoder of the user's own throws one: a fault of the handler's code.
+                LOG.log(Level.ERROR, () -> "the frame decoder failed for the connection from " + peerAddress(), e);
+                finish(new CloseReason.HandlerFailed(e));
+                return false;
+            }
+            if (packet == null) {
+                return true;
+            }
+            boolean stillOpen = deliver(packet);
+            inbound.delivered();
+            if (!stillOpen) {
+                return false;
+            }
+            if (channel != reading) {
+                inbound.discard();
+                return true;
+            }
+        }
     }
 
     /** Runs the handler once; returns whether the connection is still open afterwards. */
@@ -493,6 +533,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
         CloseReason finalReason = closeCause;
         channel.close();
         mailbox.clear();
+        inbound.release();
         try {
             config.onClose().onClose(initialized ? state : null, finalReason, this);
         } catch (Throwable e) {
@@ -713,8 +754,35 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
     }
 
     @Override
+    public Framing framing() {
+        return inbound.framing();
+    }
+
+    @Override
+    public void framing(Framing framing) {
+        Objects.requireNonNull(framing, "framing");
+        if (Thread.currentThread() != socket.owner()) {
+            throw new IllegalStateException("framing must be switched on the connection's own thread (from its "
+                    + "handler or onInit), not " + Thread.currentThread());
+        }
+        inbound.framing(framing);
+    }
+
+    @Override
     public void close() {
         closeWith(CLOSED_LOCALLY);
+    }
+
+    /** From a sender's thread: the mailbox was full; applies the server's policy. */
+    private void overflowed() {
+        MailboxOverflow policy = config.mailboxOverflow();
+        if (policy == MailboxOverflow.CLOSE && !closeWith(new CloseReason.MailboxOverflowed(mailbox.capacity()))) {
+            return; // already closing: counted once, by whoever closed it
+        }
+        server.mailboxOverflowed();
+        ServerEvents.mailboxOverflowed(peer, mailbox.capacity(), policy);
+        LOG.log(Level.DEBUG, () -> "mailbox of the connection from " + peer + " is full (" + mailbox.capacity()
+                + " messages): " + (policy == MailboxOverflow.CLOSE ? "closing it" : "message refused"));
     }
 
     @Override
@@ -726,12 +794,20 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
 
         @Override
         public boolean send(M message) {
-            if (!open) {
+            if (!open || closeCause != null) {
                 return false;
             }
-            mailbox.offer(message == null ? NULL_MESSAGE : message);
+            if (!mailbox.offer(message)) {
+                overflowed();
+                return false;
+            }
             socket.wakeOwner();
             return true;
+        }
+
+        @Override
+        public int backlog() {
+            return open ? mailbox.size() : 0;
         }
 
         @Override

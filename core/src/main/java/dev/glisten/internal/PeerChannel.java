@@ -13,15 +13,13 @@ import java.util.function.LongConsumer;
  */
 interface PeerChannel {
 
-    /** What {@link #read} returns at the end of the stream. */
-    byte[] END_OF_STREAM = new byte[0];
-
     /**
-     * Owner only: reads what has arrived, without blocking.
+     * Owner only: reads what has arrived into {@code dst}, without blocking; at most its remaining
+     * bytes.
      *
-     * @return the bytes, {@code null} if there were none, {@link #END_OF_STREAM} at the end
+     * @return the bytes read, 0 if none had arrived, -1 at the end of the stream
      */
-    byte[] read(ReadBuffers buffers) throws IOException;
+    int read(ByteBuffer dst) throws IOException;
 
     /**
      * Owner only: whether the last {@link #read} may have left bytes behind (it filled its buffer,

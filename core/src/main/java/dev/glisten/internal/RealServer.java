@@ -48,7 +48,7 @@ public final class RealServer<S, M> implements Server {
     private final Set<ConnectionProcess<S, M>> connections = ConcurrentHashMap.newKeySet();
     private final List<SocketWatcher> watchers = new ArrayList<>();
     private final List<Thread> watcherThreads = new ArrayList<>();
-    private final ReadBuffers readBuffers;
+    private final Inbound.Pool inboundBuffers;
     private final AtomicInteger nextWatcher = new AtomicInteger();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
@@ -84,7 +84,9 @@ public final class RealServer<S, M> implements Server {
         this.addressLimit = new AddressLimit(config.maxConnectionsPerAddress());
         // One watcher per processor, like an event loop per core; the carriers run the connections.
         int processors = Math.max(1, Runtime.getRuntime().availableProcessors());
-        this.readBuffers = new ReadBuffers(config.readBufferSize(), 2 * processors);
+        // Buffers are held while their packets are handled, not only for the read: a few more
+        // than the carriers that can run handlers at once.
+        this.inboundBuffers = new Inbound.Pool(config.readBufferSize(), Math.max(16, 4 * processors));
         try {
             for (int i = 0; i < processors; i++) {
                 watchers.add(new SocketWatcher());
@@ -290,6 +292,14 @@ public final class RealServer<S, M> implements Server {
         return false;
     }
 
+    void mailboxOverflowed() {
+        counters.mailboxOverflows.increment();
+    }
+
+    Inbound.Pool inboundBuffers() {
+        return inboundBuffers;
+    }
+
     void proxyHeaderRejected() {
         counters.proxyHeaderRejections.increment();
     }
@@ -298,9 +308,6 @@ public final class RealServer<S, M> implements Server {
         return config;
     }
 
-    ReadBuffers readBuffers() {
-        return readBuffers;
-    }
 
     /** The TLS configuration new connections handshake with, or {@code null} for plain TCP. */
     RealTls tls() {

@@ -1,6 +1,8 @@
 package dev.glisten.internal;
 
+import dev.glisten.Framing;
 import dev.glisten.Handler;
+import dev.glisten.MailboxOverflow;
 import dev.glisten.OnClose;
 import dev.glisten.OnInit;
 import dev.glisten.ProxyProtocol;
@@ -39,7 +41,11 @@ public record ServerConfig<S, M>(
         int maxConnectionsPerAddress,
         Duration idleTimeout,
         Duration maxLifetime,
-        ProxyProtocol proxyProtocol) {
+        ProxyProtocol proxyProtocol,
+        Framing framing,
+        int maxFrameSize,
+        int mailboxCapacity,
+        MailboxOverflow mailboxOverflow) {
 
     /**
      * The longest any timeout may be: about a century, far from where nanoseconds since an

@@ -24,6 +24,7 @@ final class ServerCounters {
     final LongAdder tlsHandshakeFailures = new LongAdder();
     final LongAdder acceptErrors = new LongAdder();
     final LongAdder proxyHeaderRejections = new LongAdder();
+    final LongAdder mailboxOverflows = new LongAdder();
     private final LongAdder endedBytesReceived = new LongAdder();
     private final LongAdder endedBytesSent = new LongAdder();
     private final Map<Class<? extends CloseReason>, LongAdder> closed = new ConcurrentHashMap<>();
@@ -74,6 +75,6 @@ final class ServerCounters {
         }
         return new ServerStats(active, accepted.sum(), byReason, rejectedPerAddress.sum(), limitPauses,
                 received, sent, tlsHandshakes.sum(), tlsHandshakeFailures.sum(), acceptErrors.sum(),
-                proxyHeaderRejections.sum());
+                proxyHeaderRejections.sum(), mailboxOverflows.sum());
     }
 }

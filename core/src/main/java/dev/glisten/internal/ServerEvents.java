@@ -1,10 +1,12 @@
 package dev.glisten.internal;
 
 import dev.glisten.CloseReason;
+import dev.glisten.MailboxOverflow;
 import dev.glisten.NegotiatedTls;
 import dev.glisten.internal.jfr.AcceptErrorEvent;
 import dev.glisten.internal.jfr.ConnectionClosedEvent;
 import dev.glisten.internal.jfr.ConnectionOpenedEvent;
+import dev.glisten.internal.jfr.MailboxOverflowEvent;
 import dev.glisten.internal.jfr.TlsHandshakeEvent;
 import java.net.SocketAddress;
 import java.util.List;
@@ -22,7 +24,7 @@ final class ServerEvents {
      * directory class path fails.
      */
     static final List<Class<?>> EVENTS = List.of(ConnectionOpenedEvent.class, ConnectionClosedEvent.class,
-            TlsHandshakeEvent.class, AcceptErrorEvent.class);
+            TlsHandshakeEvent.class, AcceptErrorEvent.class, MailboxOverflowEvent.class);
 
     private ServerEvents() { }
 
@@ -40,10 +42,45 @@ final class ServerEvents {
         if (event.shouldCommit()) {
             event.peer = String.valueOf(peer);
             event.reason = reason.getClass().getSimpleName();
+            event.detail = detail(reason);
             event.normal = reason.isNormal();
             event.openFor = openFor;
             event.bytesReceived = received;
             event.bytesSent = sent;
+            event.commit();
+        }
+    }
+
+    /** What a reason carries, as text: "" for the reasons that carry nothing. */
+    private static String detail(CloseReason reason) {
+        return switch (reason) {
+            case CloseReason.StoppedAbnormally stopped -> stopped.reason();
+            case CloseReason.HandlerFailed failed -> String.valueOf(failed.error());
+            case CloseReason.InitFailed failed -> String.valueOf(failed.error());
+            case CloseReason.SocketError error -> String.valueOf(error.error());
+            case CloseReason.SendFailed failed -> String.valueOf(failed.error());
+            case CloseReason.SendTimedOut timedOut -> "send timeout " + timedOut.timeout();
+            case CloseReason.TlsHandshakeFailed failed -> String.valueOf(failed.error());
+            case CloseReason.ProxyHeaderRejected rejected -> String.valueOf(rejected.error());
+            case CloseReason.IdleTimedOut idle -> "idle timeout " + idle.timeout();
+            case CloseReason.LifetimeEnded ended -> "max lifetime " + ended.maxLifetime();
+            case CloseReason.MailboxOverflowed overflowed -> "mailbox capacity " + overflowed.capacity();
+            case CloseReason.FrameTooLarge tooLarge -> tooLarge.size() + " bytes over the maximum frame size of "
+                    + tooLarge.maxFrameSize();
+            case CloseReason.FrameMalformed malformed -> String.valueOf(malformed.error().getMessage());
+            case CloseReason.PeerClosed ignored -> "";
+            case CloseReason.Stopped ignored -> "";
+            case CloseReason.ClosedLocally ignored -> "";
+            case CloseReason.ServerStopped ignored -> "";
+        };
+    }
+
+    static void mailboxOverflowed(SocketAddress peer, int capacity, MailboxOverflow policy) {
+        MailboxOverflowEvent event = new MailboxOverflowEvent();
+        if (event.shouldCommit()) {
+            event.peer = String.valueOf(peer);
+            event.capacity = capacity;
+            event.policy = policy.name();
             event.commit();
         }
     }

@@ -154,13 +154,12 @@ final class TlsChannel implements PeerChannel {
     }
 
     @Override
-    public byte[] read(ReadBuffers readBuffers) throws IOException {
-        int most = readBuffers.size();
+    public int read(ByteBuffer dst) throws IOException {
         if (decryptedLength > 0) {
-            return takeDecrypted(most);
+            return takeDecrypted(dst);
         }
         if (peerClosed) {
-            return END_OF_STREAM;
+            return -1;
         }
         ByteBuffer net = buffers.net().take();
         ByteBuffer app = buffers.app().take();
@@ -202,26 +201,27 @@ final class TlsChannel implements PeerChannel {
             mayHaveMore = filled || appFull || peerClosed;
             if (app.position() > 0) {
                 app.flip();
-                byte[] bytes = new byte[Math.min(most, app.remaining())];
-                app.get(bytes);
+                int length = Math.min(dst.remaining(), app.remaining());
+                dst.put(app.slice(app.position(), length));
+                app.position(app.position() + length);
                 if (app.hasRemaining()) {
-                    // A packet carries at most the read buffer size, as with plain TCP; the rest of
-                    // what one read decrypted waits for the next call.
+                    // A read gives at most the room in dst, as with plain TCP; the rest of what
+                    // one read decrypted waits for the next call.
                     decrypted = new byte[app.remaining()];
                     app.get(decrypted);
                     decryptedOffset = 0;
                     decryptedLength = decrypted.length;
                     mayHaveMore = true;
                 }
-                return bytes;
+                return length;
             }
             if (peerClosed || read < 0) {
                 // An end without close_notify may be a truncation; the handler sees an end either
                 // way, as with TCP, and protocols that care frame their messages.
                 peerClosed = true;
-                return END_OF_STREAM;
+                return -1;
             }
-            return null;
+            return 0;
         } catch (RuntimeException e) {
             throw new SSLException("cannot decrypt what the peer sent: " + e, e);
         } finally {
@@ -230,16 +230,16 @@ final class TlsChannel implements PeerChannel {
         }
     }
 
-    private byte[] takeDecrypted(int most) {
-        int length = Math.min(most, decryptedLength);
-        byte[] bytes = Arrays.copyOfRange(decrypted, decryptedOffset, decryptedOffset + length);
+    private int takeDecrypted(ByteBuffer dst) {
+        int length = Math.min(dst.remaining(), decryptedLength);
+        dst.put(decrypted, decryptedOffset, length);
         decryptedOffset += length;
         decryptedLength -= length;
         if (decryptedLength == 0) {
             decrypted = null;
         }
         mayHaveMore = decryptedLength > 0 || mayHaveMore;
-        return bytes;
+        return length;
     }
 
     /** After the handshake the peer may still start one (TLS 1.3 KeyUpdate, 1.2 renegotiation). */

@@ -90,56 +90,34 @@ final class WatchedSocket implements PeerChannel {
         }
     }
 
-    /** Takes up to {@code most} given-back bytes; the owner reads again at once, as after a full read. */
-    private byte[] takeUnread(int most) {
-        int length = Math.min(most, unread.length - unreadOffset);
-        byte[] bytes = Arrays.copyOfRange(unread, unreadOffset, unreadOffset + length);
-        unreadOffset += length;
-        if (unreadOffset == unread.length) {
-            unread = null;
-        }
-        lastReadFilled = true;
-        return bytes;
-    }
-
+    /**
+     * Owner only: reads what has arrived into {@code dst} without blocking, given-back bytes
+     * first; returns the bytes read, 0 if none had arrived, -1 at the end of the stream. Also what
+     * TLS decrypts from.
+     */
     @Override
-    public byte[] read(ReadBuffers buffers) throws IOException {
+    public int read(ByteBuffer dst) throws IOException {
         if (unread != null) {
-            return takeUnread(buffers.size());
-        }
-        ByteBuffer buffer = buffers.take();
-        try {
-            int read = channel.read(buffer);
-            // A read that did not fill the buffer emptied the socket: the owner had better wait for
-            // the watcher than make a read that would only fail with EAGAIN.
-            lastReadFilled = !buffer.hasRemaining();
-            if (read < 0) {
-                return END_OF_STREAM;
+            int length = Math.min(dst.remaining(), unread.length - unreadOffset);
+            dst.put(unread, unreadOffset, length);
+            unreadOffset += length;
+            if (unreadOffset == unread.length) {
+                unread = null;
             }
-            if (read == 0) {
-                return null;
-            }
-            byte[] bytes = new byte[read];
-            buffer.flip().get(bytes);
-            return bytes;
-        } finally {
-            buffers.give(buffer);
+            // The owner reads again at once, as after a full read.
+            lastReadFilled = true;
+            return length;
         }
+        int read = channel.read(dst);
+        // A read that did not fill the buffer emptied the socket: the owner had better wait for
+        // the watcher than make a read that would only fail with EAGAIN.
+        lastReadFilled = !dst.hasRemaining();
+        return read;
     }
 
     @Override
     public boolean mayHaveMore() {
         return lastReadFilled;
-    }
-
-    /** Reads raw bytes into {@code dst} without blocking: what TLS decrypts. */
-    int read(ByteBuffer dst) throws IOException {
-        if (unread != null) {
-            byte[] bytes = takeUnread(dst.remaining());
-            dst.put(bytes);
-            return bytes.length;
-        }
-        return channel.read(dst);
     }
 
     @Override

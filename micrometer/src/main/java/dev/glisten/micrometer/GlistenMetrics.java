@@ -37,6 +37,8 @@ import java.util.function.ToLongFunction;
  *       <td>{@code cause=per_address}</td><td>{@link ServerStats#rejectedPerAddress()}</td></tr>
  *   <tr><td>{@code glisten.tcp.server.connections.rejected}</td><td>counter</td>
  *       <td>{@code cause=proxy_header}</td><td>{@link ServerStats#proxyHeaderRejections()}</td></tr>
+ *   <tr><td>{@code glisten.tcp.server.mailbox.overflows}</td><td>counter</td><td></td>
+ *       <td>{@link ServerStats#mailboxOverflows()}</td></tr>
  *   <tr><td>{@code glisten.tcp.server.accept.pauses}</td><td>counter</td><td></td>
  *       <td>{@link ServerStats#limitPauses()}</td></tr>
  *   <tr><td>{@code glisten.tcp.server.accept.errors}</td><td>counter</td><td></td>
@@ -125,6 +127,9 @@ public final class GlistenMetrics implements MeterBinder {
                 ServerStats::rejectedPerAddress, rejected);
         counter(registry, "connections.rejected", common.and("cause", "proxy_header"), null,
                 ServerStats::proxyHeaderRejections, rejected);
+        counter(registry, "mailbox.overflows", common, null, ServerStats::mailboxOverflows,
+                "Messages not queued because the connection's mailbox was full (a connection closed, or a"
+                        + " message refused)");
         counter(registry, "accept.pauses", common, null, ServerStats::limitPauses,
                 "Times accepting paused because the server had its maximum of connections open");
         counter(registry, "accept.errors", common, null, ServerStats::acceptErrors,

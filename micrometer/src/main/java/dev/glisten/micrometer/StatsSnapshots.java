@@ -50,6 +50,7 @@ final class StatsSnapshots {
         return new ServerStats(now.activeConnections(), now.acceptedConnections(), now.closedConnections(),
                 now.rejectedPerAddress(), now.limitPauses(),
                 Math.max(now.bytesReceived(), before.bytesReceived()), Math.max(now.bytesSent(), before.bytesSent()),
-                now.tlsHandshakes(), now.tlsHandshakeFailures(), now.acceptErrors(), now.proxyHeaderRejections());
+                now.tlsHandshakes(), now.tlsHandshakeFailures(), now.acceptErrors(), now.proxyHeaderRejections(),
+                now.mailboxOverflows());
     }
 }

@@ -53,7 +53,7 @@ class StatsSnapshotsTest {
     }
 
     private static ServerStats stats(int active, long received, long sent) {
-        return new ServerStats(active, 3, Map.of(CloseReason.PeerClosed.class, 1L), 0, 0, received, sent, 0, 0, 0, 0);
+        return new ServerStats(active, 3, Map.of(CloseReason.PeerClosed.class, 1L), 0, 0, received, sent, 0, 0, 0, 0, 0);
     }
 
     /** Hands out the given snapshots in order and counts the calls. */

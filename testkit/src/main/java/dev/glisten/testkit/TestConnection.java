@@ -77,6 +77,7 @@ public final class TestConnection<S, M> implements Connection<M> {
     private final Handle handle = new Handle();
     private final ReentrantLock turn = new ReentrantLock();
     private final ConcurrentLinkedQueue<Object> mailbox = new ConcurrentLinkedQueue<>();
+    private dev.glisten.Framing framing = dev.glisten.Framing.raw();
     // Packets, END_OF_STREAM or an IOException (a read error), in the order the peer sent them.
     private final ArrayDeque<Object> inbound = new ArrayDeque<>();
     private final List<byte[]> writes = new ArrayList<>();
@@ -441,7 +442,7 @@ public final class TestConnection<S, M> implements Connection<M> {
             }
             if (read instanceof byte[] bytes) {
                 lastHeard = nowNanos;
-                if (!deliver(new Message.Packet<>(bytes))) {
+                if (!deliver(Message.Packet.of(bytes))) {
                     return;
                 }
                 continue;
@@ -661,6 +662,16 @@ public final class TestConnection<S, M> implements Connection<M> {
     }
 
     @Override
+    public dev.glisten.Framing framing() {
+        return framing;
+    }
+
+    @Override
+    public void framing(dev.glisten.Framing framing) {
+        this.framing = java.util.Objects.requireNonNull(framing, "framing");
+    }
+
+    @Override
     public void close() {
         closeWith(new CloseReason.ClosedLocally());
         if (Thread.currentThread() == owner && !turn.isHeldByCurrentThread()) {
@@ -682,6 +693,11 @@ public final class TestConnection<S, M> implements Connection<M> {
             }
             mailbox.offer(message == null ? NULL_MESSAGE : message);
             return true;
+        }
+
+        @Override
+        public int backlog() {
+            return mailbox.size();
         }
 
         @Override

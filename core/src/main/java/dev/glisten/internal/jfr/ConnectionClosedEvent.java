@@ -24,6 +24,10 @@ public final class ConnectionClosedEvent extends Event {
     @Description("The kind of CloseReason, such as PeerClosed or IdleTimedOut")
     public String reason;
 
+    @Label("Detail")
+    @Description("What the reason carries: the text of stopAbnormal, the error's message, the timeout or the size")
+    public String detail;
+
     @Label("Normal")
     @Description("Whether the reason is an orderly end (CloseReason.isNormal)")
     public boolean normal;
