@@ -8,4 +8,7 @@ module dev.glisten {
 
     exports dev.glisten;
     exports dev.glisten.socket;
+    // The test kit's TestConnection runs the server's own connection loop over memory and a
+    // virtual clock, so the loop's rules are written once; no other module sees this package.
+    exports dev.glisten.internal.connection to dev.glisten.testkit;
 }

@@ -3,6 +3,7 @@ package dev.glisten;
 import dev.glisten.internal.ConnectionLimit;
 import dev.glisten.internal.RealServer;
 import dev.glisten.internal.ServerConfig;
+import dev.glisten.internal.connection.LoopOptions;
 import dev.glisten.internal.tls.RealTls;
 import dev.glisten.socket.SocketOptions;
 import java.io.IOException;
@@ -167,8 +168,15 @@ public interface Server extends AutoCloseable {
      * The open connections at this moment, with their addresses, age, bytes each way and handles.
      * Sending each a {@link Message.User} through its handle is how to broadcast.
      *
+     * <p>The message type is the caller's to state, unchecked: a {@code Server} is not generic, so
+     * that the code that starts, stops, drains and watches servers (a supervisor, a metrics binder,
+     * a test extension) needs no type arguments for handlers it never sees, and one list can hold
+     * servers of different protocols. Only the code that built the server knows its {@code M}, and
+     * it is the code that broadcasts: {@code server.<Chat>connections()}. A wrong {@code M} fails
+     * with a {@link ClassCastException} in the handler that receives the message, not here.
+     *
      * @param <M> the type of {@link Message.User} messages this server's connections accept (the
-     *     {@code M} of its {@link Builder}); the compiler cannot check it
+     *     {@code M} of its {@link Builder})
      * @return a snapshot, in no particular order; connections that end afterwards stay in it (their
      *     handles then refuse messages)
      */
@@ -271,8 +279,8 @@ public interface Server extends AutoCloseable {
         private Duration maxLifetime;
         private ProxyProtocol proxyProtocol;
         private Framing framing = Framing.raw();
-        private int maxFrameSize = 64 * 1024;
-        private int mailboxCapacity = 1024;
+        private int maxFrameSize = LoopOptions.DEFAULT_MAX_FRAME_SIZE;
+        private int mailboxCapacity = LoopOptions.DEFAULT_MAILBOX_CAPACITY;
         private MailboxOverflow mailboxOverflow = MailboxOverflow.CLOSE;
 
         private Builder(OnInit<S, M> onInit, Handler<S, M> handler) {
@@ -376,10 +384,7 @@ public interface Server extends AutoCloseable {
          * @throws IllegalArgumentException naming {@code readBufferSize} if out of range
          */
         public Builder<S, M> readBufferSize(int bytes) {
-            if (bytes < 1 || bytes > 16 * 1024 * 1024) {
-                throw new IllegalArgumentException("readBufferSize must be between 1 and 16777216 bytes, got " + bytes);
-            }
-            this.readBufferSize = bytes;
+            this.readBufferSize = LoopOptions.readBufferSize(bytes);
             return this;
         }
 
@@ -413,10 +418,7 @@ public interface Server extends AutoCloseable {
          * @throws IllegalArgumentException naming {@code maxFrameSize} if out of range
          */
         public Builder<S, M> maxFrameSize(int bytes) {
-            if (bytes < 1 || bytes > 1 << 30) {
-                throw new IllegalArgumentException("maxFrameSize must be between 1 and 1073741824 bytes, got " + bytes);
-            }
-            this.maxFrameSize = bytes;
+            this.maxFrameSize = LoopOptions.maxFrameSize(bytes);
             return this;
         }
 
@@ -435,11 +437,7 @@ public interface Server extends AutoCloseable {
          * @throws IllegalArgumentException naming {@code mailboxCapacity} if out of range
          */
         public Builder<S, M> mailboxCapacity(int messages) {
-            if (messages < 1 || messages > 1 << 24) {
-                throw new IllegalArgumentException("mailboxCapacity must be between 1 and 16777216 messages, got "
-                        + messages);
-            }
-            this.mailboxCapacity = messages;
+            this.mailboxCapacity = LoopOptions.mailboxCapacity(messages);
             return this;
         }
 
@@ -648,12 +646,7 @@ public interface Server extends AutoCloseable {
         }
 
         private static Duration positive(String option, Duration timeout) {
-            Objects.requireNonNull(timeout, option);
-            if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(ServerConfig.LONGEST_TIMEOUT) > 0) {
-                throw new IllegalArgumentException(option + " must be positive and at most "
-                        + ServerConfig.LONGEST_TIMEOUT.toDays() + " days, got " + timeout);
-            }
-            return timeout;
+            return LoopOptions.positive(option, timeout);
         }
     }
 }

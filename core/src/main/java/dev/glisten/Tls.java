@@ -53,8 +53,8 @@ public sealed interface Tls permits RealTls {
      * @param privateKey PEM file of the key: PKCS#8, PKCS#1 ({@code RSA PRIVATE KEY}), SEC1
      *     ({@code EC PRIVATE KEY}) or Ed25519; may be the same file as the chain
      * @return the loaded configuration
-     * @throws IllegalArgumentException naming the file and the fix if a file is missing, is not
-     *     PEM, holds an encrypted key, or the key does not belong to the certificate
+     * @throws TlsConfigException naming the file and the fix if a file is missing, is not PEM,
+     *     holds an encrypted key, or the key does not belong to the certificate
      */
     static Tls fromPemFiles(Path certificateChain, Path privateKey) {
         return builder().certificate(certificateChain, privateKey).build();
@@ -75,7 +75,7 @@ public sealed interface Tls permits RealTls {
      * Material given in memory or as an {@link SSLContext} is reused as it is.
      *
      * @return a new configuration with the same options and the files' current contents
-     * @throws IllegalArgumentException naming the file and the fix if the new contents are unusable
+     * @throws TlsConfigException naming the file and the fix if the new contents are unusable
      *     (this configuration is unchanged)
      */
     Tls reloaded();

@@ -39,6 +39,18 @@ class TlsBuilderTest {
     }
 
     @Test
+    void badMaterialThrowsAPublicTypeACallerCanCatchByName() throws IOException {
+        Path notPem = Files.writeString(dir.resolve("not-pem.txt"), "hello");
+        assertThatThrownBy(() -> Tls.fromPemFiles(notPem, key))
+                .isExactlyInstanceOf(TlsConfigException.class)
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(notPem.toString());
+        // Exported, so code outside the module can name it in a catch clause.
+        Module module = TlsConfigException.class.getModule();
+        assertThat(!module.isNamed() || module.isExported(TlsConfigException.class.getPackageName())).isTrue();
+    }
+
+    @Test
     void aMissingFileIsNamed() {
         Path missing = dir.resolve("no-such-chain.pem");
 

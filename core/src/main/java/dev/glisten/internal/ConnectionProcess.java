@@ -1,5 +1,6 @@
 package dev.glisten.internal;
 
+import dev.glisten.internal.connection.ConnectionLoop;
 import dev.glisten.CloseReason;
 import dev.glisten.Connection;
 import dev.glisten.ConnectionHandle;
@@ -8,7 +9,6 @@ import dev.glisten.Framing;
 import dev.glisten.MailboxOverflow;
 import dev.glisten.Message;
 import dev.glisten.NegotiatedTls;
-import dev.glisten.Next;
 import dev.glisten.ProxyHeader;
 import dev.glisten.Tls;
 import dev.glisten.internal.jfr.TlsHandshakeEvent;
@@ -31,54 +31,40 @@ import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One connection's process: its state, its mailbox, and the loop that feeds the handler, all run
- * by the connection's own thread. The thread reads whatever the socket has (without blocking),
- * delivers it as a {@link Message.Packet}, delivers queued {@link Message.User} messages, and when
- * there is nothing to do parks until its {@link SocketWatcher} sees bytes or a sender unparks it.
- * So every handler call, {@code onInit} and {@code onClose} run on that one thread, one at a time.
+ * One accepted connection on the server: its socket, its sends, and the {@link ConnectionLoop} run
+ * by the connection's own virtual thread. The thread reads whatever the socket has (without
+ * blocking), delivers it, delivers queued {@link Message.User} messages, and when there is nothing
+ * to do parks until its {@link SocketWatcher} sees bytes or a sender unparks it. So every handler
+ * call, {@code onInit} and {@code onClose} run on that one thread, one at a time. Before the loop
+ * begins, the same thread reads the PROXY protocol header and runs the TLS handshake.
  *
  * <p>Other threads (a server stopping, a sender, {@link Connection#close()} from elsewhere) never
- * call the handler: they record their reason in {@code closeCause}, close the socket and unpark the
- * thread, which then runs {@code onClose}. The first reason recorded is the one reported.
+ * call the handler: they record their reason in the loop, close the socket and unpark the thread,
+ * which then runs {@code onClose}. The first reason recorded is the one reported.
  */
-final class ConnectionProcess<S, M> implements Connection<M>, Steps {
+final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionLoop.Host {
 
     private static final System.Logger LOG = System.getLogger("dev.glisten.connection");
-    private static final Object NO_MESSAGE = new Object();
-    /** The most user messages delivered between two looks at the socket. */
-    private static final int MAILBOX_BATCH = 64;
     /** The most turns of the loop in one step; see step(). */
     private static final int TURNS_PER_CALL = 16;
-    private static final VarHandle CLOSE_CAUSE;
-    private static final VarHandle BYTES_RECEIVED;
     private static final VarHandle BYTES_SENT;
 
-    // The reasons without data are shared, and every class on the path that closes a connection is
-    // loaded with this class: when the process runs out of file descriptors, loading a class from a
-    // directory classpath fails, and closing (which frees a descriptor) must not depend on it. A class
-    // added to that path belongs in PRELOADED too; AcceptorBackoffTest fails when one is missing.
-    static final CloseReason PEER_CLOSED = new CloseReason.PeerClosed();
-    static final CloseReason STOPPED = new CloseReason.Stopped();
-    static final CloseReason CLOSED_LOCALLY = new CloseReason.ClosedLocally();
-    static final CloseReason SERVER_STOPPED = new CloseReason.ServerStopped();
-    private static final List<Class<?>> PRELOADED = List.of(CloseReason.StoppedAbnormally.class,
-            CloseReason.HandlerFailed.class, CloseReason.InitFailed.class, CloseReason.SocketError.class,
-            CloseReason.SendFailed.class, CloseReason.SendTimedOut.class, CloseReason.TlsHandshakeFailed.class,
-            CloseReason.IdleTimedOut.class, CloseReason.LifetimeEnded.class, CloseReason.ProxyHeaderRejected.class, Message.ShuttingDown.class,
-            Message.Packet.class, Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class,
-            Descriptors.class, PeerChannel.class, WatchedSocket.class, TlsChannel.class, Inbound.class, Inbound.Lease.class,
-            Inbound.Rejected.class, RealPacket.class, Mailbox.class, CloseReason.MailboxOverflowed.class,
-            CloseReason.FrameTooLarge.class, CloseReason.FrameMalformed.class);
+    // Every class on the path that closes a connection is loaded with this class: when the process
+    // runs out of file descriptors, loading a class from a directory classpath fails, and closing
+    // (which frees a descriptor) must not depend on it. A class added to that path belongs in
+    // PRELOADED too; AcceptorBackoffTest fails when one is missing.
+    private static final List<Class<?>> PRELOADED = List.of(CloseReason.SendFailed.class,
+            CloseReason.SendTimedOut.class, CloseReason.TlsHandshakeFailed.class,
+            CloseReason.ProxyHeaderRejected.class, Descriptors.class, PeerChannel.class, WatchedSocket.class,
+            TlsChannel.class, ConnectionLoop.class, ConnectionLoop.Outcome.class);
+    private static final List<Class<?>> PRELOADED_LOOP = ConnectionLoop.PRELOADED;
 
     // Reading the field initializes ServerEvents, which loads the event classes.
     private static final List<Class<?>> PRELOADED_EVENTS = ServerEvents.EVENTS;
 
     static {
         try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            CLOSE_CAUSE = lookup.findVarHandle(ConnectionProcess.class, "closeCause", CloseReason.class);
-            BYTES_RECEIVED = lookup.findVarHandle(ConnectionProcess.class, "bytesReceived", long.class);
-            BYTES_SENT = lookup.findVarHandle(ConnectionProcess.class, "bytesSent", long.class);
+            BYTES_SENT = MethodHandles.lookup().findVarHandle(ConnectionProcess.class, "bytesSent", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -87,24 +73,12 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
     private final RealServer<S, M> server;
     private final ServerConfig<S, M> config;
     private final WatchedSocket socket;
+    private final ConnectionLoop<S, M> loop;
     private final Handle handle = new Handle();
     private final ReentrantLock writeLock = new ReentrantLock();
-    private final Mailbox mailbox;
 
-    // Confined to the connection's thread.
-    private S state;
-    private boolean initialized;
-    private boolean ended;
     // The loop's, between steps; see step().
     private boolean opened;
-    private PeerChannel from;
-    private boolean mayRead = true;
-    // Whether the loop announced that it waits for bytes (PeerChannel.startWaiting).
-    private boolean waiting;
-    private long lastHeard;
-
-    private volatile boolean open = true;
-    private volatile CloseReason closeCause;
     // The socket itself, or TLS over it; replaced (under writeLock) only by the owner.
     private volatile PeerChannel channel;
     private volatile NegotiatedTls tls;
@@ -113,19 +87,13 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
     private volatile ProxyHeader proxyHeader;
     // The address the per-address limit counted this connection under; null if not counted.
     private volatile SocketAddress countedAs;
-    private volatile Duration shutdownNotice;
-    private boolean noticeDelivered;
     private final Instant openedAt = Instant.now();
     private final long openedNanos = System.nanoTime();
-    private final long idleTimeoutNanos;
-    private final long lifetimeDeadline;
-    // Whether the loop needs the clock at all: with neither deadline it never reads it.
-    private final boolean timed;
-    private final Inbound inbound;
-    // Written by one thread each (the owner; a sender holding writeLock), read by any: opaque
-    // accesses, which cost no fence, since a snapshot needs no ordering with anything else.
-    private long bytesReceived;
+    // Written by a sender holding writeLock, read by any: opaque accesses, which cost no fence,
+    // since a snapshot needs no ordering with anything else.
     private long bytesSent;
+    // Whether the server was told that the connection ended; owner only.
+    private boolean ended;
 
     ConnectionProcess(RealServer<S, M> server, WatchedSocket socket) {
         this.server = server;
@@ -133,17 +101,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
         this.socket = socket;
         this.channel = socket;
         this.peer = socket.peerAddress();
-        this.idleTimeoutNanos = config.idleTimeout() == null ? 0 : config.idleTimeout().toNanos();
-        // 0 means none; a real deadline that happens to be 0 is moved by a nanosecond.
-        this.lifetimeDeadline = config.maxLifetime() == null ? 0
-                : nonZero(openedNanos + config.maxLifetime().toNanos());
-        this.timed = idleTimeoutNanos != 0 || lifetimeDeadline != 0;
-        this.inbound = new Inbound(server.inboundBuffers(), config.framing(), config.maxFrameSize());
-        this.mailbox = new Mailbox(config.mailboxCapacity());
-    }
-
-    private static long nonZero(long nanos) {
-        return nanos == 0 ? 1 : nanos;
+        this.loop = new ConnectionLoop<>(this, this, server.loopOptions(), server.inboundBuffers());
     }
 
     /**
@@ -165,7 +123,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
         Outcome outcome = Outcome.DONE;
         try {
             if (opened) {
-                outcome = turns(TURNS_PER_CALL);
+                outcome = outcome(loop.turns(TURNS_PER_CALL));
             } else {
                 opened = true;
                 outcome = begin() ? Outcome.AGAIN : Outcome.DONE;
@@ -173,22 +131,32 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
         } catch (Throwable unexpected) {
             // Not the handler's (that is caught where it is called): a fault of ours or of the JVM.
             LOG.log(Level.ERROR, () -> "connection from " + peerAddress() + " failed", unexpected);
-            finish(new CloseReason.SocketError(new IOException("connection failed: " + unexpected, unexpected)));
+            loop.finish(new CloseReason.SocketError(new IOException("connection failed: " + unexpected, unexpected)));
         } finally {
-            if (outcome == Outcome.DONE && open) {
+            if (outcome == Outcome.DONE && !ended) {
                 // Even finishing failed: at least give back the descriptor and the registry entry.
-                open = false;
+                ended = true;
                 channel.close();
-                server.connectionEnded(this, closeCause != null ? closeCause
+                CloseReason cause = loop.closeCause();
+                server.connectionEnded(this, cause != null ? cause
                         : new CloseReason.SocketError(new IOException("the connection failed to finish")));
             }
         }
         return outcome;
     }
 
+    // Not a switch: one over an enum of another class compiles to a synthetic class, loaded at its
+    // first use, which may come when the process is out of file descriptors (see PRELOADED).
+    private static Outcome outcome(ConnectionLoop.Outcome outcome) {
+        if (outcome == ConnectionLoop.Outcome.AGAIN) {
+            return Outcome.AGAIN;
+        }
+        return outcome == ConnectionLoop.Outcome.PARK ? Outcome.PARK : Outcome.DONE;
+    }
+
     @Override
     public long parkDeadline() {
-        return nextDeadline();
+        return loop.nextDeadline();
     }
 
     /** Starts watching the socket, reads any PROXY header, shakes hands, runs onInit; returns whether the loop is to run. */
@@ -196,12 +164,13 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
         try {
             socket.start(config.socketOptions());
         } catch (IOException e) {
-            finish(new CloseReason.SocketError(e));
+            loop.finish(new CloseReason.SocketError(e));
             return false;
         }
         ServerEvents.connectionOpened(peerAddress(), localAddress());
-        if (closeCause != null) {
-            finish(closeCause);
+        CloseReason closing = loop.closeCause();
+        if (closing != null) {
+            loop.finish(closing);
             return false;
         }
         if (config.proxyProtocol() != null && !receiveProxyHeader()) {
@@ -212,123 +181,12 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
             try {
                 upgrade(serverTls);
             } catch (IOException e) {
-                finish(closeCause != null ? closeCause : new CloseReason.TlsHandshakeFailed(e));
+                closing = loop.closeCause();
+                loop.finish(closing != null ? closing : new CloseReason.TlsHandshakeFailed(e));
                 return false;
             }
         }
-        try {
-            state = config.onInit().init(this);
-            initialized = true;
-        } catch (Throwable e) {
-            LOG.log(Level.ERROR, () -> "onInit failed for the connection from " + peerAddress(), e);
-            finish(new CloseReason.InitFailed(e));
-            return false;
-        }
-        from = channel;
-        lastHeard = timed ? System.nanoTime() : 0;
-        return true;
-    }
-
-    /** Runs up to {@code count} turns of the loop, fewer if one ends the connection or parks. */
-    private Outcome turns(int count) {
-        for (int i = 0; i < count; i++) {
-            Outcome outcome = turn();
-            if (outcome != Outcome.AGAIN) {
-                return outcome;
-            }
-        }
-        return Outcome.AGAIN;
-    }
-
-    /**
-     * One turn of the loop: delivers what is waiting (a close, user messages, bytes from the
-     * socket, the shutdown notice), or starts waiting for something, or goes on waiting.
-     */
-    private Outcome turn() {
-        if (waiting) {
-            // Checked before the thread parks and after every unpark, which may be spurious.
-            if (keepsWaiting()) {
-                return Outcome.PARK;
-            }
-            waiting = false;
-            from.stopWaiting();
-            mayRead = true;
-        }
-        CloseReason cause = closeCause;
-        if (cause != null) {
-            finish(cause);
-            return Outcome.DONE;
-        }
-        if (!drainMailbox(nextDeadline())) {
-            return Outcome.DONE;
-        }
-        // Before reading: a peer that streams without pause must not outlive its lifetime.
-        if (lifetimeDeadline != 0 && System.nanoTime() - lifetimeDeadline >= 0) {
-            finish(new CloseReason.LifetimeEnded(config.maxLifetime()));
-            return Outcome.DONE;
-        }
-        // The notice comes once the socket has nothing more: a request that arrived before the
-        // shutdown is handled (and answered) first, then the protocol says goodbye. A waiting notice
-        // makes the loop look now, right after this turn's batch of messages, not after another.
-        boolean noticeWaits = shutdownNotice != null && !noticeDelivered;
-        boolean looked = mayRead || noticeWaits;
-        if (looked) {
-            int read;
-            try {
-                read = inbound.read(from);
-            } catch (IOException e) {
-                finish(new CloseReason.SocketError(e));
-                return Outcome.DONE;
-            }
-            if (read < 0) {
-                finish(PEER_CLOSED);
-                return Outcome.DONE;
-            }
-            if (read > 0) {
-                mayRead = from.mayHaveMore();
-                BYTES_RECEIVED.setOpaque(this, bytesReceived + read);
-                if (timed) {
-                    lastHeard = System.nanoTime();
-                }
-                if (!deliverPackets()) {
-                    return Outcome.DONE;
-                }
-                if (from != channel) {
-                    // The handler upgraded the connection to TLS: the handshake may have left
-                    // the client's first record buffered, which no watcher will announce.
-                    from = channel;
-                    mayRead = true;
-                }
-                return Outcome.AGAIN;
-            }
-        }
-        if (noticeWaits) {
-            noticeDelivered = true;
-            return deliver(new Message.ShuttingDown<>(shutdownNotice)) ? Outcome.AGAIN : Outcome.DONE;
-        }
-        // After reading: bytes that arrived while the handler was busy mean the peer is alive,
-        // so the socket is looked at once more before the connection is called idle.
-        if (idleTimeoutNanos != 0 && System.nanoTime() - lastHeard >= idleTimeoutNanos) {
-            if (!looked) {
-                mayRead = true;
-                return Outcome.AGAIN;
-            }
-            finish(new CloseReason.IdleTimedOut(config.idleTimeout()));
-            return Outcome.DONE;
-        }
-        // The next turn parks, unless something came meanwhile; a closed stream is read at once.
-        waiting = from.startWaiting();
-        mayRead = !waiting;
-        return Outcome.AGAIN;
-    }
-
-    /** While waiting: whether nothing has come to stop the wait (bytes, other work, a deadline). */
-    private boolean keepsWaiting() {
-        if (!from.stillWaiting() || hasOtherWork()) {
-            return false;
-        }
-        long deadline = nextDeadline();
-        return deadline == 0 || deadline - System.nanoTime() > 0;
+        return loop.begin();
     }
 
     /**
@@ -340,14 +198,14 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
         try {
             header = ProxyHeaderReader.read(socket, config.proxyProtocol(), this::hasClose);
         } catch (IOException e) {
-            CloseReason cause = closeCause;
+            CloseReason cause = loop.closeCause();
             if (cause != null) {
-                finish(cause);
+                loop.finish(cause);
                 return false;
             }
             server.proxyHeaderRejected();
             LOG.log(Level.DEBUG, () -> "PROXY protocol header from " + socket.peerAddress() + " rejected: " + e);
-            finish(new CloseReason.ProxyHeaderRejected(e));
+            loop.finish(new CloseReason.ProxyHeaderRejected(e));
             return false;
         }
         if (header != null) {
@@ -359,9 +217,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
         if (!server.admitProxied(this)) {
             // As for a connection refused at accept: closed before onInit, with no onClose.
             ended = true;
-            open = false;
-            channel.close();
-            mailbox.clear();
+            loop.abandon();
             return false;
         }
         return true;
@@ -376,30 +232,13 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
         countedAs = address;
     }
 
-    /**
-     * The idle timeout's or the lifetime's deadline, whichever comes first
-     * ({@link System#nanoTime()}); 0 for neither.
-     */
-    private long nextDeadline() {
-        long idle = idleTimeoutNanos == 0 ? 0 : lastHeard + idleTimeoutNanos;
-        if (lifetimeDeadline == 0) {
-            return idle;
-        }
-        return idle == 0 || lifetimeDeadline - idle < 0 ? lifetimeDeadline : idle;
-    }
-
     private boolean hasClose() {
-        return closeCause != null;
-    }
-
-    private boolean hasOtherWork() {
-        return closeCause != null || !mailbox.isEmpty() || (shutdownNotice != null && !noticeDelivered);
+        return loop.closeCause() != null;
     }
 
     /** From any thread: has the loop told of a graceful shutdown, once, after its current call. */
     void noticeShutdown(Duration drainTimeout) {
-        shutdownNotice = drainTimeout;
-        socket.wakeOwner();
+        loop.noticeShutdown(drainTimeout);
     }
 
     /** A snapshot for {@link dev.glisten.Server#connections()}. */
@@ -410,7 +249,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
     }
 
     long bytesReceived() {
-        return (long) BYTES_RECEIVED.getOpaque(this);
+        return loop.bytesReceived();
     }
 
     long bytesSent() {
@@ -418,148 +257,50 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
     }
 
     /**
-     * Delivers the queued user messages, at most {@link #MAILBOX_BATCH}; returns whether the
-     * connection is still open. Stops early once {@code deadline} ({@link System#nanoTime()}, 0 for
-     * none) has passed: time spent on messages is not the peer being alive. A shutdown notice does
-     * not cut the batch short: messages queued before it (a chat line on its way to this client)
-     * come first, and the batch bound keeps a mailbox that refills as fast as it is handled from
-     * holding the notice back.
-     */
-    @SuppressWarnings("unchecked")
-    private boolean drainMailbox(long deadline) {
-        Object queued;
-        int delivered = 0;
-        while (!ended && (queued = mailbox.poll(NO_MESSAGE)) != NO_MESSAGE) {
-            if (!deliver(new Message.User<>((M) queued))) {
-                return false;
-            }
-            // A mailbox refilled as fast as it is emptied must not starve the socket, the notice
-            // or the deadlines: after a batch, the loop looks at them before the next one.
-            if (++delivered == MAILBOX_BATCH || (deadline != 0 && System.nanoTime() - deadline >= 0)) {
-                break;
-            }
-        }
-        return !ended;
-    }
-
-    /**
-     * Delivers every whole packet the bytes read so far hold, each its own call, under the
-     * framing in force at each (the handler may switch it); returns whether the connection is
-     * still open. Stops at a STARTTLS upgrade: what followed the command in plain text is dropped
-     * (RFC 3207 section 4.2).
-     */
-    private boolean deliverPackets() {
-        PeerChannel reading = channel;
-        for (;;) {
-            RealPacket<M> packet;
-            try {
-                packet = inbound.next();
-            } catch (Inbound.Rejected e) {
-                LOG.log(Level.DEBUG, () -> "connection from " + peerAddress() + " sent a bad frame: " + e.reason);
-                finish(e.reason);
-                return false;
-            } catch (RuntimeException e) {
-                // Only a decoder of the user's own throws one: a fault of the handler's code.
-                LOG.log(Level.ERROR, () -> "the frame decoder failed for the connection from " + peerAddress(), e);
-                finish(new CloseReason.HandlerFailed(e));
-                return false;
-            }
-            if (packet == null) {
-                return true;
-            }
-            boolean stillOpen = deliver(packet);
-            inbound.delivered();
-            if (!stillOpen) {
-                return false;
-            }
-            if (channel != reading) {
-                inbound.discard();
-                return true;
-            }
-        }
-    }
-
-    /** Runs the handler once; returns whether the connection is still open afterwards. */
-    private boolean deliver(Message<M> message) {
-        // A close recorded since the last call (from onInit, another thread or a stop) ends the
-        // connection here: a closed connection's loop gets no further call.
-        CloseReason closing = closeCause;
-        if (closing != null) {
-            finish(closing);
-            return false;
-        }
-        Next<S> next;
-        try {
-            next = config.handler().handle(state, message, this);
-        } catch (Throwable e) {
-            CloseReason cause = closeCause;
-            if (cause == null) {
-                LOG.log(Level.ERROR, () -> "handler failed for the connection from " + peerAddress(), e);
-                cause = new CloseReason.HandlerFailed(e);
-            }
-            finish(cause);
-            return false;
-        }
-        if (next instanceof Next.Continue<S> continued) {
-            state = continued.state();
-            CloseReason cause = closeCause;
-            if (cause != null) {
-                finish(cause);
-                return false;
-            }
-            return true;
-        }
-        if (next instanceof Next.Stop<S>) {
-            finish(STOPPED);
-        } else if (next instanceof Next.StopAbnormal<S> abnormal) {
-            LOG.log(Level.DEBUG, () -> "connection from " + peerAddress() + " stopped: " + abnormal.reason());
-            finish(new CloseReason.StoppedAbnormally(abnormal.reason()));
-        } else {
-            NullPointerException error = new NullPointerException("the handler returned null instead of a Next");
-            LOG.log(Level.ERROR, () -> "handler failed for the connection from " + peerAddress(), error);
-            finish(new CloseReason.HandlerFailed(error));
-        }
-        return false;
-    }
-
-    /** Ends the connection, on its own thread: closes the socket and runs onClose, once. */
-    private void finish(CloseReason reason) {
-        if (ended) {
-            return;
-        }
-        ended = true;
-        open = false;
-        CLOSE_CAUSE.compareAndSet(this, null, reason);
-        CloseReason finalReason = closeCause;
-        channel.close();
-        mailbox.clear();
-        inbound.release();
-        try {
-            config.onClose().onClose(initialized ? state : null, finalReason, this);
-        } catch (Throwable e) {
-            LOG.log(Level.ERROR, () -> "onClose failed for the connection from " + peerAddress(), e);
-        } finally {
-            state = null;
-            ServerEvents.connectionClosed(peerAddress(), finalReason, System.nanoTime() - openedNanos,
-                    bytesReceived(), bytesSent());
-            server.connectionEnded(this, finalReason);
-        }
-    }
-
-    /**
-     * Ends the connection from any thread: records why, closes the socket (so a send in progress
-     * fails at once) and wakes the connection's thread to run {@code onClose}. The first reason
-     * recorded is the one reported.
+     * Ends the connection from any thread: see {@link ConnectionLoop#closeWith}.
      *
      * @return whether this call's reason is the one reported (the connection was not ending already)
      */
     boolean closeWith(CloseReason reason) {
-        if (CLOSE_CAUSE.compareAndSet(this, null, reason)) {
-            channel.close();
-            socket.wakeOwner();
-            return true;
-        }
-        return false;
+        return loop.closeWith(reason);
+    }
+
+    // --- ConnectionLoop.Host ---
+
+    @Override
+    public long nanoTime() {
+        return System.nanoTime();
+    }
+
+    @Override
+    public PeerChannel input() {
+        return channel;
+    }
+
+    @Override
+    public void closeChannel() {
+        channel.close();
+    }
+
+    @Override
+    public void wake() {
+        socket.wakeOwner();
+    }
+
+    @Override
+    public void mailboxOverflowed(int capacity, MailboxOverflow policy) {
+        server.mailboxOverflowed();
+        ServerEvents.mailboxOverflowed(peer, capacity, policy);
+        LOG.log(Level.DEBUG, () -> "mailbox of the connection from " + peer + " is full (" + capacity
+                + " messages): " + (policy == MailboxOverflow.CLOSE ? "closing it" : "message refused"));
+    }
+
+    @Override
+    public void ended(CloseReason reason) {
+        ended = true;
+        ServerEvents.connectionClosed(peerAddress(), reason, System.nanoTime() - openedNanos, bytesReceived(),
+                bytesSent());
+        server.connectionEnded(this, reason);
     }
 
     // --- Connection ---
@@ -637,8 +378,8 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
 
     /** Under writeLock: refuses a send on a connection that is closed or closing. */
     private void ensureOpen() throws SocketException {
-        CloseReason cause = closeCause;
-        if (cause != null || !open) {
+        CloseReason cause = loop.closeCause();
+        if (cause != null || !loop.isOpen()) {
             throw new SocketException("the connection is closed (" + (cause == null ? "ended" : cause) + ")");
         }
     }
@@ -716,7 +457,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
         if (tls != null) {
             throw new IllegalStateException("the connection already speaks TLS (" + tls.protocol() + ")");
         }
-        CloseReason cause = closeCause;
+        CloseReason cause = loop.closeCause();
         if (cause != null) {
             throw new SocketException("the connection is closed (" + cause + ")");
         }
@@ -755,7 +496,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
 
     @Override
     public Framing framing() {
-        return inbound.framing();
+        return loop.framing();
     }
 
     @Override
@@ -765,54 +506,34 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
             throw new IllegalStateException("framing must be switched on the connection's own thread (from its "
                     + "handler or onInit), not " + Thread.currentThread());
         }
-        inbound.framing(framing);
+        loop.framing(framing);
     }
 
     @Override
     public void close() {
-        closeWith(CLOSED_LOCALLY);
-    }
-
-    /** From a sender's thread: the mailbox was full; applies the server's policy. */
-    private void overflowed() {
-        MailboxOverflow policy = config.mailboxOverflow();
-        if (policy == MailboxOverflow.CLOSE && !closeWith(new CloseReason.MailboxOverflowed(mailbox.capacity()))) {
-            return; // already closing: counted once, by whoever closed it
-        }
-        server.mailboxOverflowed();
-        ServerEvents.mailboxOverflowed(peer, mailbox.capacity(), policy);
-        LOG.log(Level.DEBUG, () -> "mailbox of the connection from " + peer + " is full (" + mailbox.capacity()
-                + " messages): " + (policy == MailboxOverflow.CLOSE ? "closing it" : "message refused"));
+        closeWith(ConnectionLoop.CLOSED_LOCALLY);
     }
 
     @Override
     public String toString() {
-        return "Connection[" + peerAddress() + (open ? "" : ", closed") + "]";
+        return "Connection[" + peerAddress() + (loop.isOpen() ? "" : ", closed") + "]";
     }
 
     private final class Handle implements ConnectionHandle<M> {
 
         @Override
         public boolean send(M message) {
-            if (!open || closeCause != null) {
-                return false;
-            }
-            if (!mailbox.offer(message)) {
-                overflowed();
-                return false;
-            }
-            socket.wakeOwner();
-            return true;
+            return loop.offer(message);
         }
 
         @Override
         public int backlog() {
-            return open ? mailbox.size() : 0;
+            return loop.backlog();
         }
 
         @Override
         public boolean isOpen() {
-            return open;
+            return loop.isOpen();
         }
 
         @Override
@@ -827,7 +548,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps {
 
         @Override
         public String toString() {
-            return "ConnectionHandle[" + peer + (open ? "" : ", closed") + "]";
+            return "ConnectionHandle[" + peer + (loop.isOpen() ? "" : ", closed") + "]";
         }
     }
 }

@@ -1,45 +1,17 @@
 package dev.glisten.internal;
 
+import dev.glisten.internal.connection.PeerInput;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 
 /**
- * The byte stream between a connection and its peer, as the connection's thread uses it: plain
- * ({@link WatchedSocket}) or TLS over it ({@link TlsChannel}). Reads never block; the owner waits
- * for bytes by parking between {@link #startWaiting} and {@link #stopWaiting}.
+ * The byte stream between a connection and its peer: plain ({@link WatchedSocket}) or TLS over it
+ * ({@link TlsChannel}). The connection's thread reads through {@link PeerInput} (never blocking);
+ * any thread writes, one at a time.
  */
-interface PeerChannel {
-
-    /**
-     * Owner only: reads what has arrived into {@code dst}, without blocking; at most its remaining
-     * bytes.
-     *
-     * @return the bytes read, 0 if none had arrived, -1 at the end of the stream
-     */
-    int read(ByteBuffer dst) throws IOException;
-
-    /**
-     * Owner only: whether the last {@link #read} may have left bytes behind (it filled its buffer,
-     * or TLS records wait decoded), so the owner should read again before it waits.
-     */
-    boolean mayHaveMore();
-
-    /**
-     * Owner only: announces that the owner is going to park until bytes arrive, so that whoever
-     * sees them unparks it; the owner then parks while {@link #stillWaiting} and calls
-     * {@link #stopWaiting} when done. Returns {@code false}, announcing nothing, if the stream is
-     * closed: there is nothing to wait for, and the next read says so.
-     */
-    boolean startWaiting();
-
-    /** Owner only, after {@link #startWaiting}: whether no bytes have arrived since and the stream is open. */
-    boolean stillWaiting();
-
-    /** Owner only: ends the wait {@link #startWaiting} announced, whether or not bytes came. */
-    void stopWaiting();
+interface PeerChannel extends PeerInput {
 
     /**
      * Writes {@code single}, or every buffer of {@code gathered}, waiting for room in the kernel's

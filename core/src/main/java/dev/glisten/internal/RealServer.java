@@ -1,5 +1,8 @@
 package dev.glisten.internal;
 
+import dev.glisten.internal.connection.ConnectionLoop;
+import dev.glisten.internal.connection.Inbound;
+import dev.glisten.internal.connection.LoopOptions;
 import dev.glisten.CloseReason;
 import dev.glisten.ConnectionInfo;
 import dev.glisten.DrainReport;
@@ -49,6 +52,7 @@ public final class RealServer<S, M> implements Server {
     private final List<SocketWatcher> watchers = new ArrayList<>();
     private final List<Thread> watcherThreads = new ArrayList<>();
     private final Inbound.Pool inboundBuffers;
+    private final LoopOptions<S, M> loopOptions;
     private final AtomicInteger nextWatcher = new AtomicInteger();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch terminated = new CountDownLatch(1);
@@ -87,6 +91,7 @@ public final class RealServer<S, M> implements Server {
         // Buffers are held while their packets are handled, not only for the read: a few more
         // than the carriers that can run handlers at once.
         this.inboundBuffers = new Inbound.Pool(config.readBufferSize(), Math.max(16, 4 * processors));
+        this.loopOptions = config.loopOptions();
         try {
             for (int i = 0; i < processors; i++) {
                 watchers.add(new SocketWatcher());
@@ -219,7 +224,7 @@ public final class RealServer<S, M> implements Server {
         }
         connections.add(process);
         if (stopping.get()) {
-            process.closeWith(ConnectionProcess.SERVER_STOPPED);
+            process.closeWith(ConnectionLoop.SERVER_STOPPED);
         }
         watcher.startSoon(() -> {
             try {
@@ -298,6 +303,10 @@ public final class RealServer<S, M> implements Server {
 
     Inbound.Pool inboundBuffers() {
         return inboundBuffers;
+    }
+
+    LoopOptions<S, M> loopOptions() {
+        return loopOptions;
     }
 
     void proxyHeaderRejected() {
@@ -530,7 +539,7 @@ public final class RealServer<S, M> implements Server {
             }
             // Forced: the connections this close ends, not those already ending by themselves.
             for (ConnectionProcess<S, M> connection : connections) {
-                if (connection.closeWith(ConnectionProcess.SERVER_STOPPED)) {
+                if (connection.closeWith(ConnectionLoop.SERVER_STOPPED)) {
                     forced++;
                 }
             }

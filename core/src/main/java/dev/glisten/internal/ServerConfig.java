@@ -2,6 +2,7 @@ package dev.glisten.internal;
 
 import dev.glisten.Framing;
 import dev.glisten.Handler;
+import dev.glisten.internal.connection.LoopOptions;
 import dev.glisten.MailboxOverflow;
 import dev.glisten.OnClose;
 import dev.glisten.OnInit;
@@ -47,9 +48,12 @@ public record ServerConfig<S, M>(
         int mailboxCapacity,
         MailboxOverflow mailboxOverflow) {
 
-    /**
-     * The longest any timeout may be: about a century, far from where nanoseconds since an
-     * arbitrary origin overflow (292 years), so deadlines compare correctly.
-     */
-    public static final Duration LONGEST_TIMEOUT = Duration.ofDays(36_500);
+    /** The longest any timeout may be: see {@link LoopOptions#LONGEST_TIMEOUT}. */
+    public static final Duration LONGEST_TIMEOUT = LoopOptions.LONGEST_TIMEOUT;
+
+    /** What each connection's loop runs, and its limits. */
+    LoopOptions<S, M> loopOptions() {
+        return new LoopOptions<>(onInit, handler, onClose, idleTimeout, maxLifetime, framing, maxFrameSize,
+                mailboxCapacity, mailboxOverflow);
+    }
 }

@@ -3,7 +3,9 @@ package dev.glisten.testkit;
 import dev.glisten.CloseReason;
 import dev.glisten.Connection;
 import dev.glisten.ConnectionHandle;
+import dev.glisten.Framing;
 import dev.glisten.Handler;
+import dev.glisten.MailboxOverflow;
 import dev.glisten.Message;
 import dev.glisten.NegotiatedTls;
 import dev.glisten.Next;
@@ -11,6 +13,10 @@ import dev.glisten.OnClose;
 import dev.glisten.OnInit;
 import dev.glisten.ProxyHeader;
 import dev.glisten.Tls;
+import dev.glisten.internal.connection.ConnectionLoop;
+import dev.glisten.internal.connection.Inbound;
+import dev.glisten.internal.connection.LoopOptions;
+import dev.glisten.internal.connection.PeerInput;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -26,12 +32,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -47,12 +51,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * assertThat(connection.closeReason()).contains(new CloseReason.PeerClosed());
  * }</pre>
  *
- * <p>It follows the server's rules (see {@code ConnectionProcess} in the core): {@link OnInit} runs
- * in {@link Builder#start()}; then each round delivers queued user messages first (at most 64),
- * then the next packet, and a {@linkplain #shutdown shutdown notice} once no packet is left; a
- * close requested during a call ({@link #close()}, a failed send) ends the connection once the
- * call returns; {@link OnClose} runs exactly once, with the first reason recorded, the last state,
- * or {@code null} if {@link OnInit} did not return.
+ * <p>It runs the server's own loop ({@code ConnectionLoop} in the core), so it follows the same
+ * rules by construction: {@link OnInit} runs in {@link Builder#start()}; then each round delivers
+ * queued user messages first (at most 64), then what the next read brought, cut into packets by
+ * the connection's {@link Framing} (several frames in one read are several calls, a partial frame
+ * waits for the rest, a frame over the maximum size closes the connection), and a
+ * {@linkplain #shutdown shutdown notice} once nothing is left to read; a close requested during a
+ * call ({@link #close()}, a failed send, a full mailbox) ends the connection once the call
+ * returns; the mailbox has the same bound and overflow policy; {@link OnClose} runs exactly once,
+ * with the first reason recorded, the last state, or {@code null} if {@link OnInit} did not return.
+ * Packets are lent for their call, as on a server.
  *
  * <p>Everything runs on the calling thread before the calling method returns: {@link #receive},
  * {@link #deliver}, {@link #advance} and the others return once the handler has nothing left to do.
@@ -66,47 +74,39 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class TestConnection<S, M> implements Connection<M> {
 
-    /** As the server's: the most user messages delivered between two looks at the socket. */
-    private static final int MAILBOX_BATCH = 64;
-    private static final Object NULL_MESSAGE = new Object();
-    private static final Object END_OF_STREAM = new Object();
     /** The virtual clock starts here, so that timestamps in a test's output are recognisable. */
     private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
 
     private final Builder<S, M> config;
     private final Handle handle = new Handle();
     private final ReentrantLock turn = new ReentrantLock();
-    private final ConcurrentLinkedQueue<Object> mailbox = new ConcurrentLinkedQueue<>();
-    private dev.glisten.Framing framing = dev.glisten.Framing.raw();
-    // Packets, END_OF_STREAM or an IOException (a read error), in the order the peer sent them.
-    private final ArrayDeque<Object> inbound = new ArrayDeque<>();
     private final List<byte[]> writes = new ArrayList<>();
     private final ByteArrayOutputStream sent = new ByteArrayOutputStream();
     private final Thread owner = Thread.currentThread();
+    private final ConnectionLoop<S, M> loop;
+    private MemoryInput input = new MemoryInput();
 
     private S state;
     private boolean initialized;
     private boolean inCall;
-    private boolean ended;
     private boolean peerDone;
-    private volatile boolean open = true;
-    private volatile CloseReason closeCause;
     private CloseReason reported;
     private S finalState;
     private int onCloseCalls;
     private Throwable onCloseFailure;
-    private Duration shutdownNotice;
-    private boolean noticeDelivered;
     private IOException sendFailure;
     private boolean peerReads = true;
     private NegotiatedTls tls;
     private int startTlsCalls;
+    private long mailboxOverflows;
     private long nowNanos;
-    private long lastHeard;
 
     private TestConnection(Builder<S, M> config) {
         this.config = config;
         this.tls = config.tlsFromStart ? config.negotiated(config.tlsAlpn, config.tlsPeerCertificates) : null;
+        LoopOptions<S, M> options = new LoopOptions<>(this::init, this::handle, this::closed, config.idleTimeout,
+                config.maxLifetime, config.framing, config.maxFrameSize, config.mailboxCapacity, config.mailboxOverflow);
+        this.loop = new ConnectionLoop<>(this, new Host(), options, new Inbound.Pool(config.readBufferSize, 1));
     }
 
     /**
@@ -125,8 +125,10 @@ public final class TestConnection<S, M> implements Connection<M> {
     // --- what the test does ---
 
     /**
-     * The peer sends {@code bytes}: delivered as one {@link Message.Packet} (after any queued user
-     * messages), and the idle timer restarts.
+     * The peer sends {@code bytes}, which one read of the connection returns (after any queued user
+     * messages are delivered), and the idle timer restarts. Under raw framing that is one
+     * {@link Message.Packet} (two if {@code bytes} exceeds the read buffer size, as on a server);
+     * under any other {@link Framing} the bytes are framed exactly as the server frames them.
      *
      * @param bytes the bytes, at least one (a read never yields zero bytes)
      * @return this
@@ -170,7 +172,7 @@ public final class TestConnection<S, M> implements Connection<M> {
      * @return this
      */
     public TestConnection<S, M> peerClosed() {
-        enqueue(END_OF_STREAM);
+        enqueue(MemoryInput.END_OF_STREAM);
         return this;
     }
 
@@ -235,7 +237,7 @@ public final class TestConnection<S, M> implements Connection<M> {
      * @return this
      */
     public TestConnection<S, M> shutdown(Duration drainTimeout) {
-        shutdownNotice = Objects.requireNonNull(drainTimeout, "drainTimeout");
+        loop.noticeShutdown(Objects.requireNonNull(drainTimeout, "drainTimeout"));
         runPending();
         return this;
     }
@@ -246,7 +248,7 @@ public final class TestConnection<S, M> implements Connection<M> {
      * @return this
      */
     public TestConnection<S, M> serverStopped() {
-        closeWith(new CloseReason.ServerStopped());
+        loop.closeWith(new CloseReason.ServerStopped());
         runPending();
         return this;
     }
@@ -264,7 +266,10 @@ public final class TestConnection<S, M> implements Connection<M> {
         turn.lock();
         try {
             if (!inCall && initialized) {
-                loop();
+                ConnectionLoop.Outcome outcome = ConnectionLoop.Outcome.AGAIN;
+                while (outcome == ConnectionLoop.Outcome.AGAIN) {
+                    outcome = loop.turns(16);
+                }
             }
         } finally {
             turn.unlock();
@@ -307,7 +312,7 @@ public final class TestConnection<S, M> implements Connection<M> {
      * @return {@code false} once {@link OnClose} has run
      */
     public boolean isOpen() {
-        return open;
+        return loop.isOpen();
     }
 
     /**
@@ -338,7 +343,7 @@ public final class TestConnection<S, M> implements Connection<M> {
      * @return the state
      */
     public S state() {
-        return ended ? finalState : state;
+        return onCloseCalls > 0 ? finalState : state;
     }
 
     /**
@@ -360,6 +365,16 @@ public final class TestConnection<S, M> implements Connection<M> {
     }
 
     /**
+     * How many messages the mailbox did not queue because it was full, as the server counts them
+     * in {@link dev.glisten.ServerStats#mailboxOverflows()}.
+     *
+     * @return the count
+     */
+    public long mailboxOverflows() {
+        return mailboxOverflows;
+    }
+
+    /**
      * How many times the handler called {@link #startTls(Tls)}.
      *
      * @return the count
@@ -377,146 +392,62 @@ public final class TestConnection<S, M> implements Connection<M> {
         return new VirtualClock();
     }
 
-    // --- the engine: the same rounds as the server's ConnectionProcess ---
+    // --- the engine: the server's ConnectionLoop over memory and a virtual clock ---
 
     private void enqueue(Object item) {
         if (peerDone) {
             throw new IllegalStateException("the peer already closed its side (or its read failed)");
         }
-        if (ended) {
+        if (onCloseCalls > 0) {
             throw new IllegalStateException("the connection has ended: " + reported);
         }
         peerDone = !(item instanceof byte[]);
-        inbound.add(item);
+        input.add(item);
         runPending();
     }
 
-    private void init() {
+    private void start() {
         turn.lock();
         try {
-            lastHeard = nowNanos;
-            try {
-                inCall = true;
-                state = config.onInit.init(this);
-                initialized = true;
-            } catch (Throwable e) {
-                finish(new CloseReason.InitFailed(e));
-                return;
-            } finally {
-                inCall = false;
+            if (loop.begin()) {
+                runPending();
             }
-            loop();
         } finally {
             turn.unlock();
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private void loop() {
-        while (!ended) {
-            CloseReason cause = closeCause;
-            if (cause != null) {
-                finish(cause);
-                return;
-            }
-            Object queued;
-            int delivered = 0;
-            while (!ended && delivered < MAILBOX_BATCH && (queued = mailbox.poll()) != null) {
-                delivered++;
-                if (!deliver(new Message.User<>(queued == NULL_MESSAGE ? null : (M) queued))) {
-                    return;
-                }
-            }
-            if (config.maxLifetime != null && nowNanos >= config.maxLifetime.toNanos()) {
-                finish(new CloseReason.LifetimeEnded(config.maxLifetime));
-                return;
-            }
-            Object read = inbound.poll();
-            if (read == END_OF_STREAM) {
-                finish(new CloseReason.PeerClosed());
-                return;
-            }
-            if (read instanceof IOException error) {
-                finish(new CloseReason.SocketError(error));
-                return;
-            }
-            if (read instanceof byte[] bytes) {
-                lastHeard = nowNanos;
-                if (!deliver(Message.Packet.of(bytes))) {
-                    return;
-                }
-                continue;
-            }
-            if (shutdownNotice != null && !noticeDelivered) {
-                noticeDelivered = true;
-                if (!deliver(new Message.ShuttingDown<>(shutdownNotice))) {
-                    return;
-                }
-                continue;
-            }
-            if (config.idleTimeout != null && nowNanos - lastHeard >= config.idleTimeout.toNanos()) {
-                finish(new CloseReason.IdleTimedOut(config.idleTimeout));
-                return;
-            }
-            if (mailbox.isEmpty() && closeCause == null) {
-                return;
-            }
-        }
-    }
-
-    /** Runs the handler once; returns whether the connection is still open afterwards. */
-    private boolean deliver(Message<M> message) {
-        CloseReason closing = closeCause;
-        if (closing != null) {
-            finish(closing);
-            return false;
-        }
-        Next<S> next;
+    private S init(Connection<M> connection) throws Exception {
         inCall = true;
         try {
-            next = config.handler.handle(state, message, this);
-        } catch (Throwable e) {
-            CloseReason cause = closeCause;
-            finish(cause != null ? cause : new CloseReason.HandlerFailed(e));
-            return false;
+            state = config.onInit.init(connection);
+            initialized = true;
+            return state;
         } finally {
             inCall = false;
         }
-        if (next instanceof Next.Continue<S> continued) {
-            state = continued.state();
-            CloseReason cause = closeCause;
-            if (cause != null) {
-                finish(cause);
-                return false;
-            }
-            return true;
-        }
-        if (next instanceof Next.Stop<S>) {
-            finish(new CloseReason.Stopped());
-        } else if (next instanceof Next.StopAbnormal<S> abnormal) {
-            finish(new CloseReason.StoppedAbnormally(abnormal.reason()));
-        } else {
-            finish(new CloseReason.HandlerFailed(new NullPointerException("the handler returned null instead of a Next")));
-        }
-        return false;
     }
 
-    private void finish(CloseReason reason) {
-        if (ended) {
-            return;
+    private Next<S> handle(S current, Message<M> message, Connection<M> connection) throws Exception {
+        inCall = true;
+        try {
+            Next<S> next = config.handler.handle(current, message, connection);
+            if (next instanceof Next.Continue<S> continued) {
+                state = continued.state();
+            }
+            return next;
+        } finally {
+            inCall = false;
         }
-        ended = true;
-        open = false;
-        if (closeCause == null) {
-            closeCause = reason;
-        }
-        reported = closeCause;
-        finalState = initialized ? state : null;
-        mailbox.clear();
+    }
+
+    private void closed(S last, CloseReason reason, Connection<M> connection) {
+        reported = reason;
+        finalState = last;
         onCloseCalls++;
         inCall = true;
         try {
-            config.onClose.onClose(finalState, reported, this);
+            config.onClose.onClose(last, reason, connection);
         } catch (Throwable e) {
             onCloseFailure = e;
         } finally {
@@ -525,12 +456,42 @@ public final class TestConnection<S, M> implements Connection<M> {
         }
     }
 
-    private boolean closeWith(CloseReason reason) {
-        if (closeCause == null) {
-            closeCause = reason;
-            return true;
+    private void closeWith(CloseReason reason) {
+        loop.closeWith(reason);
+    }
+
+    /** Where the loop runs: this thread, the virtual clock, the peer's bytes in memory. */
+    private final class Host implements ConnectionLoop.Host {
+
+        @Override
+        public long nanoTime() {
+            return nowNanos;
         }
-        return false;
+
+        @Override
+        public PeerInput input() {
+            return input;
+        }
+
+        @Override
+        public void closeChannel() {
+            // No socket: the loop's closed state is what sends check.
+        }
+
+        @Override
+        public void wake() {
+            // The test drives the loop: runPending() delivers what was queued.
+        }
+
+        @Override
+        public void mailboxOverflowed(int capacity, MailboxOverflow policy) {
+            mailboxOverflows++;
+        }
+
+        @Override
+        public void ended(CloseReason reason) {
+            // closed() recorded everything when the loop ran onClose.
+        }
     }
 
     // --- Connection ---
@@ -575,8 +536,8 @@ public final class TestConnection<S, M> implements Connection<M> {
     }
 
     private void ensureOpen() throws SocketException {
-        CloseReason cause = closeCause;
-        if (cause != null || !open) {
+        CloseReason cause = loop.closeCause();
+        if (cause != null || !loop.isOpen()) {
             throw new SocketException("the connection is closed (" + (cause == null ? "ended" : cause) + ")");
         }
     }
@@ -658,17 +619,23 @@ public final class TestConnection<S, M> implements Connection<M> {
         }
         ensureOpen();
         tls = config.negotiated(config.startTlsAlpn, config.startTlsPeerCertificates);
+        // As on a server: what the peer sent in plain text after the STARTTLS command is dropped.
+        input = input.upgraded();
         return tls;
     }
 
     @Override
-    public dev.glisten.Framing framing() {
-        return framing;
+    public Framing framing() {
+        return loop.framing();
     }
 
     @Override
-    public void framing(dev.glisten.Framing framing) {
-        this.framing = java.util.Objects.requireNonNull(framing, "framing");
+    public void framing(Framing framing) {
+        Objects.requireNonNull(framing, "framing");
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("framing must be switched on the connection's own thread");
+        }
+        loop.framing(framing);
     }
 
     @Override
@@ -681,28 +648,24 @@ public final class TestConnection<S, M> implements Connection<M> {
 
     @Override
     public String toString() {
-        return "TestConnection[" + peerAddress() + (open ? "" : ", closed " + reported) + "]";
+        return "TestConnection[" + peerAddress() + (loop.isOpen() ? "" : ", closed " + reported) + "]";
     }
 
     private final class Handle implements ConnectionHandle<M> {
 
         @Override
         public boolean send(M message) {
-            if (!open) {
-                return false;
-            }
-            mailbox.offer(message == null ? NULL_MESSAGE : message);
-            return true;
+            return loop.offer(message);
         }
 
         @Override
         public int backlog() {
-            return mailbox.size();
+            return loop.backlog();
         }
 
         @Override
         public boolean isOpen() {
-            return open;
+            return loop.isOpen();
         }
 
         @Override
@@ -717,7 +680,7 @@ public final class TestConnection<S, M> implements Connection<M> {
 
         @Override
         public String toString() {
-            return "ConnectionHandle[" + peerAddress() + (open ? "" : ", closed") + "]";
+            return "ConnectionHandle[" + peerAddress() + (loop.isOpen() ? "" : ", closed") + "]";
         }
     }
 
@@ -755,6 +718,11 @@ public final class TestConnection<S, M> implements Connection<M> {
         private Duration idleTimeout;
         private Duration maxLifetime;
         private Duration sendTimeout = Duration.ofSeconds(30);
+        private Framing framing = Framing.raw();
+        private int maxFrameSize = LoopOptions.DEFAULT_MAX_FRAME_SIZE;
+        private int readBufferSize = 16 * 1024;
+        private int mailboxCapacity = LoopOptions.DEFAULT_MAILBOX_CAPACITY;
+        private MailboxOverflow mailboxOverflow = MailboxOverflow.CLOSE;
         private SocketAddress peerAddress = new InetSocketAddress("127.0.0.1", 50_000);
         private SocketAddress localAddress = new InetSocketAddress("127.0.0.1", 4_000);
         private SocketAddress proxiedFrom;
@@ -815,6 +783,67 @@ public final class TestConnection<S, M> implements Connection<M> {
          */
         public Builder<S, M> sendTimeout(Duration timeout) {
             this.sendTimeout = positive("sendTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * How the connection cuts its bytes into packets, as {@code Server.Builder.framing}.
+         * Default: raw.
+         *
+         * @param framing the framing the connection starts with
+         * @return this builder
+         */
+        public Builder<S, M> framing(Framing framing) {
+            this.framing = Objects.requireNonNull(framing, "framing");
+            return this;
+        }
+
+        /**
+         * The largest frame accepted, as {@code Server.Builder.maxFrameSize}. Default 65536.
+         *
+         * @param bytes between 1 and 1 GiB
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code maxFrameSize} if out of range
+         */
+        public Builder<S, M> maxFrameSize(int bytes) {
+            this.maxFrameSize = LoopOptions.maxFrameSize(bytes);
+            return this;
+        }
+
+        /**
+         * The most bytes one read takes, as {@code Server.Builder.readBufferSize}: a
+         * {@link TestConnection#receive(byte[])} of more arrives in several reads. Default 16384.
+         *
+         * @param bytes between 1 and 16 MiB
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code readBufferSize} if out of range
+         */
+        public Builder<S, M> readBufferSize(int bytes) {
+            this.readBufferSize = LoopOptions.readBufferSize(bytes);
+            return this;
+        }
+
+        /**
+         * The mailbox's bound, as {@code Server.Builder.mailboxCapacity}. Default 1024.
+         *
+         * @param messages between 1 and 16777216
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code mailboxCapacity} if out of range
+         */
+        public Builder<S, M> mailboxCapacity(int messages) {
+            this.mailboxCapacity = LoopOptions.mailboxCapacity(messages);
+            return this;
+        }
+
+        /**
+         * What a full mailbox does, as {@code Server.Builder.mailboxOverflow}. Default
+         * {@link MailboxOverflow#CLOSE}.
+         *
+         * @param policy the overflow policy
+         * @return this builder
+         */
+        public Builder<S, M> mailboxOverflow(MailboxOverflow policy) {
+            this.mailboxOverflow = Objects.requireNonNull(policy, "mailboxOverflow");
             return this;
         }
 
@@ -902,7 +931,7 @@ public final class TestConnection<S, M> implements Connection<M> {
          */
         public TestConnection<S, M> start() {
             TestConnection<S, M> connection = new TestConnection<>(this);
-            connection.init();
+            connection.start();
             return connection;
         }
 
@@ -918,10 +947,7 @@ public final class TestConnection<S, M> implements Connection<M> {
         }
 
         private static Duration positive(String option, Duration value) {
-            if (value == null || value.isZero() || value.isNegative()) {
-                throw new IllegalArgumentException(option + " must be positive, got " + value);
-            }
-            return value;
+            return LoopOptions.positive(option, value);
         }
     }
 }

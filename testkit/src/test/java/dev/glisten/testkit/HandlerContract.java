@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.glisten.CloseReason;
 import dev.glisten.Connection;
 import dev.glisten.ConnectionHandle;
+import dev.glisten.Framing;
 import dev.glisten.Handler;
 import dev.glisten.Message;
 import dev.glisten.Next;
@@ -76,27 +77,42 @@ abstract class HandlerContract {
      * @param proxiedFrom the client a PROXY protocol header names; none if null
      */
     record Options(Duration idleTimeout, Duration maxLifetime, Duration sendTimeout, boolean tls,
-            InetSocketAddress proxiedFrom) {
-        static final Options PLAIN = new Options(null, null, null, false, null);
+            InetSocketAddress proxiedFrom, Framing framing, int maxFrameSize, int mailboxCapacity) {
+        static final Options PLAIN = new Options(null, null, null, false, null, Framing.raw(), 64 * 1024, 1024);
 
         Options withIdleTimeout(Duration timeout) {
-            return new Options(timeout, maxLifetime, sendTimeout, tls, proxiedFrom);
+            return new Options(timeout, maxLifetime, sendTimeout, tls, proxiedFrom, framing, maxFrameSize,
+                    mailboxCapacity);
         }
 
         Options withMaxLifetime(Duration lifetime) {
-            return new Options(idleTimeout, lifetime, sendTimeout, tls, proxiedFrom);
+            return new Options(idleTimeout, lifetime, sendTimeout, tls, proxiedFrom, framing, maxFrameSize,
+                    mailboxCapacity);
         }
 
         Options withSendTimeout(Duration timeout) {
-            return new Options(idleTimeout, maxLifetime, timeout, tls, proxiedFrom);
+            return new Options(idleTimeout, maxLifetime, timeout, tls, proxiedFrom, framing, maxFrameSize,
+                    mailboxCapacity);
         }
 
         Options withTls() {
-            return new Options(idleTimeout, maxLifetime, sendTimeout, true, proxiedFrom);
+            return new Options(idleTimeout, maxLifetime, sendTimeout, true, proxiedFrom, framing, maxFrameSize,
+                    mailboxCapacity);
         }
 
         Options proxiedFrom(InetSocketAddress client) {
-            return new Options(idleTimeout, maxLifetime, sendTimeout, tls, client);
+            return new Options(idleTimeout, maxLifetime, sendTimeout, tls, client, framing, maxFrameSize,
+                    mailboxCapacity);
+        }
+
+        Options withFraming(Framing framing, int maxFrameSize) {
+            return new Options(idleTimeout, maxLifetime, sendTimeout, tls, proxiedFrom, framing, maxFrameSize,
+                    mailboxCapacity);
+        }
+
+        Options withMailboxCapacity(int capacity) {
+            return new Options(idleTimeout, maxLifetime, sendTimeout, tls, proxiedFrom, framing, maxFrameSize,
+                    capacity);
         }
     }
 
@@ -210,6 +226,17 @@ abstract class HandlerContract {
         }
         String text = packet.text(UTF_8);
         String next = state + text;
+        if (!connection.framing().isRaw()) {
+            return framed(next, text, connection);
+        }
+        if (text.startsWith("self ")) {
+            // Messages to itself while busy: they wait in the mailbox until this call returns.
+            StringBuilder queued = new StringBuilder(next).append(" queued=");
+            for (int i = 0; i < Integer.parseInt(text.substring(5)); i++) {
+                queued.append(connection.handle().send("m" + i) ? 'y' : 'n');
+            }
+            return Next.continueWith(queued.append(" backlog=").append(connection.handle().backlog()).toString());
+        }
         switch (text) {
             case "stop" -> {
                 connection.send("bye".getBytes(UTF_8));
@@ -250,6 +277,20 @@ abstract class HandlerContract {
                 return Next.continueWith(next);
             }
         }
+    }
+
+    /**
+     * Under a framing: echoes each frame in brackets, so the peer sees where frames began and
+     * ended; {@code fixed N} switches to {@code N}-byte frames for one frame, then back to lines.
+     */
+    private static Next<String> framed(String next, String frame, Connection<String> connection) throws IOException {
+        connection.send(("[" + frame + "]").getBytes(UTF_8));
+        if (frame.startsWith("fixed ")) {
+            connection.framing(Framing.fixed(Integer.parseInt(frame.substring(6).trim())));
+        } else if (connection.framing() != Framing.lines()) {
+            connection.framing(Framing.lines());
+        }
+        return Next.continueWith(next);
     }
 
     /** Sends until a send fails: the first one, in memory; on loopback, within a few once the reset arrived. */
@@ -484,5 +525,45 @@ abstract class HandlerContract {
         peer.send("stop");
         assertThat(peer.read(3)).isEqualTo("bye");
         assertThat(awaitClose(peer)).isEqualTo(new Closed("", new CloseReason.Stopped()));
+    }
+
+    @Test
+    void framesSplitAcrossPacketsAndSeveralInOnePacketArriveOneFrameACall() throws Exception {
+        Peer peer = open(Options.PLAIN.withFraming(Framing.lines(), 64));
+        peer.send("ab");
+        peer.send("c\nde\nf");
+        peer.send("\n");
+        assertThat(peer.read(15)).isEqualTo("[abc\n][de\n][f\n]");
+        peer.send("partial");
+        peer.closeOutput();
+        // The unfinished line is never delivered: the state holds the three whole frames only.
+        assertThat(awaitClose(peer)).isEqualTo(new Closed("abc\nde\nf\n", new CloseReason.PeerClosed()));
+    }
+
+    @Test
+    void switchingFramingMidPacketFramesTheRestUnderTheNewOne() throws Exception {
+        Peer peer = open(Options.PLAIN.withFraming(Framing.lines(), 64));
+        peer.send("fixed 3\nabcdef\n");
+        assertThat(peer.read(21)).isEqualTo("[fixed 3\n][abc][def\n]");
+    }
+
+    @Test
+    void aFrameOverTheMaximumEndsTheConnectionWithFrameTooLarge() throws Exception {
+        Peer peer = open(Options.PLAIN.withFraming(Framing.lines(), 8));
+        peer.send("short\n");
+        assertThat(peer.read(8)).isEqualTo("[short\n]");
+        peer.send("far too long for eight bytes");
+        Closed closedWith = awaitClose(peer);
+        assertThat(closedWith.state()).isEqualTo("short\n");
+        assertThat(closedWith.reason()).isInstanceOfSatisfying(CloseReason.FrameTooLarge.class,
+                tooLarge -> assertThat(tooLarge.maxFrameSize()).isEqualTo(8));
+    }
+
+    @Test
+    void aFullMailboxRefusesTheSendAndClosesTheConnectionOnceTheCallReturns() throws Exception {
+        Peer peer = open(Options.PLAIN.withMailboxCapacity(2));
+        peer.send("self 5");
+        assertThat(awaitClose(peer)).isEqualTo(new Closed("self 5 queued=yynnn backlog=2",
+                new CloseReason.MailboxOverflowed(2)));
     }
 }

@@ -32,6 +32,8 @@ class RealServerContractTest extends HandlerContract {
             handle.complete(connection.handle());
             return onInit.init(connection);
         }, handler).onClose(onClose);
+        builder.framing(options.framing()).maxFrameSize(options.maxFrameSize())
+                .mailboxCapacity(options.mailboxCapacity());
         if (options.idleTimeout() != null) {
             builder.idleTimeout(options.idleTimeout());
         }

@@ -33,6 +33,8 @@ class TestConnectionContractTest extends HandlerContract {
         if (options.sendTimeout() != null) {
             builder.sendTimeout(options.sendTimeout());
         }
+        builder.framing(options.framing()).maxFrameSize(options.maxFrameSize())
+                .mailboxCapacity(options.mailboxCapacity());
         if (options.tls()) {
             builder.tls(ALPN, List.of(certificates.client())).serverName(SERVER_NAME);
         }

@@ -1,5 +1,6 @@
 package dev.glisten.internal.tls;
 
+import dev.glisten.TlsConfigException;
 import java.io.ByteArrayInputStream;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
@@ -42,7 +43,7 @@ public final class CertificateChains {
             }
         }
         if (certificates.isEmpty()) {
-            throw TlsConfigException.of(source.name(), "has no certificate (found " + labels(blocks) + ")",
+            throw TlsProblems.of(source.name(), "has no certificate (found " + labels(blocks) + ")",
                     "Put the certificate chain in it as -----BEGIN CERTIFICATE----- blocks, the server's own "
                             + "certificate first, then its intermediates"
                             + (blocks.stream().anyMatch(b -> b.label().endsWith("PRIVATE KEY"))
@@ -68,7 +69,7 @@ public final class CertificateChains {
             CertificateFactory factory = CertificateFactory.getInstance("X.509");
             return (X509Certificate) factory.generateCertificate(new ByteArrayInputStream(der));
         } catch (CertificateException e) {
-            throw TlsConfigException.of(source.name(), "the " + block.label() + " block that begins on line "
+            throw TlsProblems.of(source.name(), "the " + block.label() + " block that begins on line "
                             + block.line() + " is not a valid X.509 certificate (" + e.getMessage() + ")",
                     "Check it with `openssl x509 -noout -text -in <file>` and regenerate it if openssl cannot read it", e);
         }
@@ -78,7 +79,7 @@ public final class CertificateChains {
         try {
             return Der.parseFirst(block.der()).encoded();
         } catch (Der.MalformedException e) {
-            throw TlsConfigException.of(source.name(), "the " + block.label() + " block that begins on line "
+            throw TlsProblems.of(source.name(), "the " + block.label() + " block that begins on line "
                             + block.line() + " is not valid DER (" + e.getMessage() + ")",
                     "Check it with `openssl x509 -noout -text -in <file>` and regenerate it if openssl cannot read it", e);
         }

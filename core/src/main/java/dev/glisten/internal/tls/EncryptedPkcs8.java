@@ -1,5 +1,6 @@
 package dev.glisten.internal.tls;
 
+import dev.glisten.TlsConfigException;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.NoSuchAlgorithmException;
@@ -64,7 +65,7 @@ final class EncryptedPkcs8 {
      */
     static byte[] decrypt(byte[] der, char[] password, String source) {
         if (password == null || password.length == 0) {
-            throw TlsConfigException.of(source, "the key is encrypted (ENCRYPTED PRIVATE KEY) and no password was given",
+            throw TlsProblems.of(source, "the key is encrypted (ENCRYPTED PRIVATE KEY) and no password was given",
                     "Give the key's password, or store the key unencrypted with `openssl pkey -in <file> -out key.pem` "
                             + "and protect it with file permissions");
         }
@@ -105,7 +106,7 @@ final class EncryptedPkcs8 {
             String kdfOid = kdf.next().oid();
             if (!kdfOid.equals(PBKDF2)) {
                 String name = kdfOid.equals("1.3.6.1.4.1.11591.4.11") ? "scrypt" : "OID " + kdfOid;
-                throw TlsConfigException.of(source, "the key is encrypted with the key derivation function " + name
+                throw TlsProblems.of(source, "the key is encrypted with the key derivation function " + name
                         + ", which is not supported (only PBKDF2 is)", REENCRYPT);
             }
             // PBKDF2-params ::= SEQUENCE { salt OCTET STRING, iterationCount INTEGER, keyLength INTEGER OPTIONAL, prf DEFAULT hmacWithSHA1 }
@@ -118,7 +119,7 @@ final class EncryptedPkcs8 {
             String schemeOid = scheme.next().oid();
             Scheme cipher = SCHEMES.get(schemeOid);
             if (prf == null || cipher == null) {
-                throw TlsConfigException.of(source, "the key is encrypted with PBES2 using "
+                throw TlsProblems.of(source, "the key is encrypted with PBES2 using "
                         + (prf == null ? "the PBKDF2 function with OID " + prfOid : "the cipher with OID " + schemeOid)
                         + ", which is not supported", REENCRYPT);
             }
@@ -143,9 +144,9 @@ final class EncryptedPkcs8 {
         } catch (BadPaddingException e) {
             throw wrongPassword(source, e);
         } catch (NoSuchAlgorithmException e) {
-            throw TlsConfigException.of(source, "the key's encryption is not supported by this JDK (" + e.getMessage() + ")", REENCRYPT, e);
+            throw TlsProblems.of(source, "the key's encryption is not supported by this JDK (" + e.getMessage() + ")", REENCRYPT, e);
         } catch (GeneralSecurityException e) {
-            throw TlsConfigException.of(source, "the key cannot be decrypted (" + e + ")", REENCRYPT, e);
+            throw TlsProblems.of(source, "the key cannot be decrypted (" + e + ")", REENCRYPT, e);
         }
     }
 
@@ -154,7 +155,7 @@ final class EncryptedPkcs8 {
         try {
             info = new EncryptedPrivateKeyInfo(der);
         } catch (IOException e) {
-            throw TlsConfigException.of(source, "the key's encryption is not supported (" + e.getMessage() + ")", REENCRYPT, e);
+            throw TlsProblems.of(source, "the key's encryption is not supported (" + e.getMessage() + ")", REENCRYPT, e);
         }
         String name = info.getAlgName();
         Cipher decryptor;
@@ -164,7 +165,7 @@ final class EncryptedPkcs8 {
             decryptor = Cipher.getInstance(name);
             decryptor.init(Cipher.DECRYPT_MODE, key, info.getAlgParameters());
         } catch (GeneralSecurityException e) {
-            throw TlsConfigException.of(source, "the key is encrypted with " + name + ", which is not supported", REENCRYPT, e);
+            throw TlsProblems.of(source, "the key is encrypted with " + name + ", which is not supported", REENCRYPT, e);
         } finally {
             spec.clearPassword();
         }
@@ -177,7 +178,7 @@ final class EncryptedPkcs8 {
     }
 
     private static TlsConfigException wrongPassword(String source, Exception e) {
-        return TlsConfigException.of(source, "the password does not decrypt the key (ENCRYPTED PRIVATE KEY): wrong password",
+        return TlsProblems.of(source, "the password does not decrypt the key (ENCRYPTED PRIVATE KEY): wrong password",
                 "Give the password the key was encrypted with (check it with `openssl pkey -in <file> -noout`)", e);
     }
 }

@@ -1,5 +1,6 @@
 package dev.glisten.internal.tls;
 
+import dev.glisten.TlsConfigException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -82,7 +83,7 @@ public final class KeyMaterial {
                 }
             }
             if (keys.size() != 1) {
-                throw TlsConfigException.of(name, keys.isEmpty() ? "has no private key (only certificates)"
+                throw TlsProblems.of(name, keys.isEmpty() ? "has no private key (only certificates)"
                                 : "has " + keys.size() + " private keys (aliases " + String.join(", ", keys) + ")",
                         "Bundle exactly one key with its chain: `openssl pkcs12 -export -in cert.pem -inkey key.pem -out keystore.p12`");
             }
@@ -91,11 +92,11 @@ public final class KeyMaterial {
             try {
                 key = (PrivateKey) store.getKey(alias, password == null ? new char[0] : password);
             } catch (UnrecoverableKeyException e) {
-                throw TlsConfigException.of(name, "the key \"" + alias + "\" has a password other than the keystore's",
+                throw TlsProblems.of(name, "the key \"" + alias + "\" has a password other than the keystore's",
                         "Re-export it with one password for both: `openssl pkcs12 -export ...` does so", e);
             }
             if (!SIGNING.contains(key.getAlgorithm())) {
-                throw TlsConfigException.of(name, "the key \"" + alias + "\" is a " + key.getAlgorithm() + " key", Pkcs8.SUPPORTED);
+                throw TlsProblems.of(name, "the key \"" + alias + "\" is a " + key.getAlgorithm() + " key", Pkcs8.SUPPORTED);
             }
             Certificate[] certificates = store.getCertificateChain(alias);
             List<X509Certificate> chain = new ArrayList<>();
@@ -103,13 +104,13 @@ public final class KeyMaterial {
                 chain.add((X509Certificate) certificate);
             }
             if (chain.isEmpty()) {
-                throw TlsConfigException.of(name, "the key \"" + alias + "\" has no certificate",
+                throw TlsProblems.of(name, "the key \"" + alias + "\" has no certificate",
                         "Bundle the key with its certificate chain: `openssl pkcs12 -export -in cert.pem -inkey key.pem -out keystore.p12`");
             }
             checkMatch(chain, key, name, name);
             return new KeyMaterial(chain, key);
         } catch (GeneralSecurityException e) {
-            throw TlsConfigException.of(name, "cannot be read (" + e + ")",
+            throw TlsProblems.of(name, "cannot be read (" + e + ")",
                     "Re-create it with `openssl pkcs12 -export -in cert.pem -inkey key.pem -out keystore.p12`", e);
         }
     }
@@ -169,13 +170,13 @@ public final class KeyMaterial {
         }
         for (int i = 1; i < chain.size(); i++) {
             if (KeyPairs.match(chain.get(i).getPublicKey(), key)) {
-                throw TlsConfigException.of(certificateName, "the key of " + keyName + " belongs to certificate "
+                throw TlsProblems.of(certificateName, "the key of " + keyName + " belongs to certificate "
                                 + (i + 1) + " of the chain, " + CertificateChains.describe(chain.get(i))
                                 + ", not to the first, " + CertificateChains.describe(chain.get(0)),
                         "Put the server's own certificate first, then its intermediates");
             }
         }
-        throw TlsConfigException.of(keyName, "the " + key.getAlgorithm() + " key does not match the certificate "
+        throw TlsProblems.of(keyName, "the " + key.getAlgorithm() + " key does not match the certificate "
                         + CertificateChains.describe(chain.get(0)) + " of " + certificateName,
                 "Give the key this certificate was issued for, or the certificate of this key: compare "
                         + "`openssl x509 -noout -pubkey -in <certificate file>` with `openssl pkey -pubout -in <key file>`");

@@ -1,5 +1,6 @@
 package dev.glisten.internal.tls;
 
+import dev.glisten.TlsConfigException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -49,10 +50,10 @@ final class KeyStores {
         String name = "PKCS#12 file " + file;
         byte[] bytes = MaterialFiles.read(file, name);
         if (bytes.length == 0) {
-            throw TlsConfigException.of(name, "is empty", "Create it with `openssl pkcs12 -export -in cert.pem -inkey key.pem -out keystore.p12`");
+            throw TlsProblems.of(name, "is empty", "Create it with `openssl pkcs12 -export -in cert.pem -inkey key.pem -out keystore.p12`");
         }
         if (new String(bytes, 0, Math.min(bytes.length, 4096), StandardCharsets.ISO_8859_1).contains("-----BEGIN ")) {
-            throw TlsConfigException.of(name, "is PEM text, not a PKCS#12 keystore",
+            throw TlsProblems.of(name, "is PEM text, not a PKCS#12 keystore",
                     "Give it as a PEM certificate file and key file instead, or bundle them with "
                             + "`openssl pkcs12 -export -in cert.pem -inkey key.pem -out keystore.p12`");
         }
@@ -64,13 +65,13 @@ final class KeyStores {
             // The JDK reports a failed integrity check or undecryptable contents as an IOException
             // caused by an UnrecoverableKeyException; anything else means the bytes are not PKCS#12.
             if (e.getCause() instanceof UnrecoverableKeyException) {
-                throw TlsConfigException.of(name, "the password is wrong" + (password == null || password.length == 0 ? " (none was given)" : ""),
+                throw TlsProblems.of(name, "the password is wrong" + (password == null || password.length == 0 ? " (none was given)" : ""),
                         "Give the keystore's password (check it with `openssl pkcs12 -info -noout -in <file>`)", e);
             }
-            throw TlsConfigException.of(name, "is not a PKCS#12 keystore (" + e.getMessage() + ")",
+            throw TlsProblems.of(name, "is not a PKCS#12 keystore (" + e.getMessage() + ")",
                     "Check the path; create one with `openssl pkcs12 -export -in cert.pem -inkey key.pem -out keystore.p12`", e);
         } catch (GeneralSecurityException e) {
-            throw TlsConfigException.of(name, "cannot be loaded (" + e + ")",
+            throw TlsProblems.of(name, "cannot be loaded (" + e + ")",
                     "Re-create it with `openssl pkcs12 -export -in cert.pem -inkey key.pem -out keystore.p12`", e);
         }
     }

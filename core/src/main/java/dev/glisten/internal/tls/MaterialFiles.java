@@ -1,5 +1,6 @@
 package dev.glisten.internal.tls;
 
+import dev.glisten.TlsConfigException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.AccessDeniedException;
@@ -30,23 +31,23 @@ final class MaterialFiles {
      */
     static byte[] read(Path path, String name) {
         if (Files.isDirectory(path)) {
-            throw TlsConfigException.of(name, "is a directory", "Give the path of the file itself");
+            throw TlsProblems.of(name, "is a directory", "Give the path of the file itself");
         }
         try (InputStream in = Files.newInputStream(path)) {
             byte[] bytes = in.readNBytes(MAX_BYTES + 1);
             if (bytes.length > MAX_BYTES) {
-                throw TlsConfigException.of(name, "is larger than " + MAX_BYTES / (1024 * 1024) + " MiB",
+                throw TlsProblems.of(name, "is larger than " + MAX_BYTES / (1024 * 1024) + " MiB",
                         "Check the path: certificates, keys and keystores are a few kilobytes");
             }
             return bytes;
         } catch (NoSuchFileException e) {
-            throw TlsConfigException.of(name, "does not exist",
+            throw TlsProblems.of(name, "does not exist",
                     "Check the path (it resolves to " + path.toAbsolutePath() + ")", e);
         } catch (AccessDeniedException e) {
-            throw TlsConfigException.of(name, "cannot be read: permission denied",
+            throw TlsProblems.of(name, "cannot be read: permission denied",
                     "Make it readable by the user that runs the server (user " + System.getProperty("user.name") + ")", e);
         } catch (IOException e) {
-            throw TlsConfigException.of(name, "cannot be read (" + e + ")", "Check the path and the file", e);
+            throw TlsProblems.of(name, "cannot be read (" + e + ")", "Check the path and the file", e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.glisten.internal.tls;
 
+import dev.glisten.TlsConfigException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -45,7 +46,7 @@ public final class PemReader {
                 if (begin.matches()) {
                     open = new Block(begin.group(1), lineNumber);
                 } else if (end.matches()) {
-                    throw TlsConfigException.of(source, "line " + lineNumber + " ends a " + end.group(1)
+                    throw TlsProblems.of(source, "line " + lineNumber + " ends a " + end.group(1)
                                     + " block that never began (no -----BEGIN " + end.group(1) + "----- before it)",
                             "The PEM text is damaged: copy it again or regenerate it");
                 }
@@ -54,7 +55,7 @@ public final class PemReader {
                 throw missingEnd(source, open, "a new block begins on line " + lineNumber);
             } else if (end.matches()) {
                 if (!end.group(1).equals(open.label)) {
-                    throw TlsConfigException.of(source, "the " + open.label + " block that begins on line "
+                    throw TlsProblems.of(source, "the " + open.label + " block that begins on line "
                                     + open.line + " ends with -----END " + end.group(1) + "----- on line " + lineNumber,
                             "The BEGIN and END labels must match: the PEM text is damaged, copy it again or regenerate it");
                 }
@@ -74,13 +75,13 @@ public final class PemReader {
     }
 
     private static TlsConfigException missingEnd(String source, Block open, String why) {
-        return TlsConfigException.of(source, "the " + open.label + " block that begins on line " + open.line
+        return TlsProblems.of(source, "the " + open.label + " block that begins on line " + open.line
                         + " has no -----END " + open.label + "----- line (" + why + ")",
                 "The PEM text is truncated or damaged: copy it again or regenerate it");
     }
 
     private static TlsConfigException empty(String source) {
-        return TlsConfigException.of(source, "is empty",
+        return TlsProblems.of(source, "is empty",
                 "It should contain PEM text: a -----BEGIN <TYPE>----- line, base64 lines, and an -----END <TYPE>----- line");
     }
 
@@ -89,7 +90,7 @@ public final class PemReader {
         // byte 0x30) or PKCS#12 (also a SEQUENCE).
         boolean binary = text.chars().anyMatch(c -> c < 0x09 || c > 0x0D && c < 0x20 || c == 0xFFFD);
         String found = binary ? "is binary, not PEM text" : "is not PEM: it has no -----BEGIN <TYPE>----- line";
-        return TlsConfigException.of(source, found,
+        return TlsProblems.of(source, found,
                 "If it is DER, convert it to PEM with `openssl x509 -inform DER -in <file> -out cert.pem` (a certificate) "
                         + "or `openssl pkey -inform DER -in <file> -out key.pem` (a key); "
                         + "if it is a PKCS#12 keystore (.p12, .pfx), load it as a PKCS#12 keystore instead");
@@ -119,7 +120,7 @@ public final class PemReader {
                 } else if (name.equalsIgnoreCase("DEK-Info")) {
                     dekInfo = value;
                 } else {
-                    throw TlsConfigException.of(source, "the " + label + " block that begins on line " + line
+                    throw TlsProblems.of(source, "the " + label + " block that begins on line " + line
                                     + " has a header \"" + name + "\" on line " + lineNumber,
                             "PEM blocks (RFC 7468) have no headers: regenerate the file with a current openssl");
                 }
@@ -135,12 +136,12 @@ public final class PemReader {
             try {
                 der = Base64.getDecoder().decode(base64.toString());
             } catch (IllegalArgumentException e) {
-                throw TlsConfigException.of(source, "the " + label + " block that begins on line " + line
+                throw TlsProblems.of(source, "the " + label + " block that begins on line " + line
                                 + " is not valid base64 (" + e.getMessage() + ")",
                         "The PEM text is damaged: copy it again or regenerate it", e);
             }
             if (der.length == 0) {
-                throw TlsConfigException.of(source, "the " + label + " block that begins on line " + line + " is empty",
+                throw TlsProblems.of(source, "the " + label + " block that begins on line " + line + " is empty",
                         "The PEM text is damaged: copy it again or regenerate it");
             }
             return new PemBlock(label, der, line);
@@ -151,7 +152,7 @@ public final class PemReader {
                 return;
             }
             String cipher = dekInfo == null ? "" : ", " + dekInfo.split(",", 2)[0].strip();
-            throw TlsConfigException.of(source, "the " + label + " block that begins on line " + line
+            throw TlsProblems.of(source, "the " + label + " block that begins on line " + line
                             + " uses OpenSSL's legacy PEM encryption (Proc-Type: " + procType + cipher
                             + "), which is not supported",
                     "Convert the key to encrypted PKCS#8 with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in <file> -out key.pem` "

@@ -1,5 +1,6 @@
 package dev.glisten.internal.tls;
 
+import dev.glisten.TlsConfigException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.glisten.internal.tls;
 
+import dev.glisten.TlsConfigException;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.NoSuchAlgorithmException;
@@ -80,7 +81,7 @@ final class Pkcs8 {
         }
         String name = SIGNING.get(oid);
         if (name == null) {
-            throw TlsConfigException.of(source, "the key's algorithm is "
+            throw TlsProblems.of(source, "the key's algorithm is "
                     + OTHERS.getOrDefault(oid, "not one a TLS server can use (OID " + oid + ")"), SUPPORTED);
         }
         if (name.equals("EC")) {
@@ -89,9 +90,9 @@ final class Pkcs8 {
         try {
             return KeyFactory.getInstance(name).generatePrivate(new PKCS8EncodedKeySpec(der));
         } catch (NoSuchAlgorithmException e) {
-            throw TlsConfigException.of(source, "this JDK has no " + name + " key support", SUPPORTED, e);
+            throw TlsProblems.of(source, "this JDK has no " + name + " key support", SUPPORTED, e);
         } catch (GeneralSecurityException e) {
-            throw TlsConfigException.of(source, "the " + name + " key cannot be decoded (" + e.getMessage() + ")",
+            throw TlsProblems.of(source, "the " + name + " key cannot be decoded (" + e.getMessage() + ")",
                     "Check it with `openssl pkey -noout -text -in <file>`; regenerate it if openssl cannot read it", e);
         }
     }
@@ -137,7 +138,7 @@ final class Pkcs8 {
     }
 
     static TlsConfigException malformed(String source, String what, Exception e) {
-        return TlsConfigException.of(source, "the " + what + " is malformed (" + e.getMessage() + ")",
+        return TlsProblems.of(source, "the " + what + " is malformed (" + e.getMessage() + ")",
                 "The key is damaged or not what its label says: check it with `openssl pkey -noout -text -in <file>`", e);
     }
 
@@ -149,7 +150,7 @@ final class Pkcs8 {
     private static void checkCurve(Der.Value parameters, String source) {
         // ECParameters ::= CHOICE { namedCurve OBJECT IDENTIFIER, implicitCurve NULL, specifiedCurve SEQUENCE }
         if (parameters == null || parameters.tag() != Der.OBJECT_IDENTIFIER) {
-            throw TlsConfigException.of(source, "the EC key has explicit curve parameters instead of a named curve",
+            throw TlsProblems.of(source, "the EC key has explicit curve parameters instead of a named curve",
                     "Rewrite it with the curve's name: `openssl pkey -in <file> -ec_param_enc named_curve -out key.pem`");
         }
         String oid;
@@ -159,7 +160,7 @@ final class Pkcs8 {
             throw malformed(source, "EC key's curve", e);
         }
         if (!TLS_CURVES.contains(oid)) {
-            throw TlsConfigException.of(source, "the key is on the EC curve " + CURVES.getOrDefault(oid, "with OID " + oid)
+            throw TlsProblems.of(source, "the key is on the EC curve " + CURVES.getOrDefault(oid, "with OID " + oid)
                     + ", which JDK TLS does not support", SUPPORTED);
         }
     }

@@ -1,5 +1,6 @@
 package dev.glisten.internal.tls;
 
+import dev.glisten.TlsConfigException;
 import java.security.PrivateKey;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +53,7 @@ public final class PrivateKeys {
             throw noKey(source, blocks);
         }
         if (keys.size() > 1) {
-            throw TlsConfigException.of(source.name(), "has " + keys.size() + " private keys ("
+            throw TlsProblems.of(source.name(), "has " + keys.size() + " private keys ("
                             + String.join(", ", keys.stream().map(k -> k.label() + " on line " + k.line()).toList()) + ")",
                     "Keep only the key of the server's certificate");
         }
@@ -78,11 +79,11 @@ public final class PrivateKeys {
     private static TlsConfigException unsupportedLabel(PemBlock key, String source) {
         String problem = "the " + key.label() + " on line " + key.line() + " is not a supported key format";
         return switch (key.label()) {
-            case "OPENSSH PRIVATE KEY" -> TlsConfigException.of(source, problem + " (OpenSSH's own format)",
+            case "OPENSSH PRIVATE KEY" -> TlsProblems.of(source, problem + " (OpenSSH's own format)",
                     "Convert it to PKCS#8 with `ssh-keygen -p -m PKCS8 -f <file>` (this rewrites the file), or use a key made by openssl");
-            case "DSA PRIVATE KEY" -> TlsConfigException.of(source, problem + " (DSA: TLS 1.3 removed DSA signatures)",
+            case "DSA PRIVATE KEY" -> TlsProblems.of(source, problem + " (DSA: TLS 1.3 removed DSA signatures)",
                     Pkcs8.SUPPORTED);
-            default -> TlsConfigException.of(source, problem,
+            default -> TlsProblems.of(source, problem,
                     "Convert it to PKCS#8 with `openssl pkcs8 -topk8 -nocrypt -in <file> -out key.pem` if openssl can read it. "
                             + Pkcs8.SUPPORTED);
         };
@@ -93,7 +94,7 @@ public final class PrivateKeys {
         boolean publicKey = blocks.stream().anyMatch(b -> b.label().endsWith("PUBLIC KEY"));
         String hint = certificates ? " (it holds certificates: was it swapped with the certificate file?)"
                 : publicKey ? " (a public key cannot sign: give the private key it belongs to)" : "";
-        return TlsConfigException.of(source.name(), "has no private key (found " + CertificateChains.labels(blocks) + ")" + hint,
+        return TlsProblems.of(source.name(), "has no private key (found " + CertificateChains.labels(blocks) + ")" + hint,
                 "Give the server's private key as a -----BEGIN PRIVATE KEY----- block (or RSA PRIVATE KEY, "
                         + "EC PRIVATE KEY, ENCRYPTED PRIVATE KEY)");
     }

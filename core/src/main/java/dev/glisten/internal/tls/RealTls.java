@@ -1,5 +1,6 @@
 package dev.glisten.internal.tls;
 
+import dev.glisten.TlsConfigException;
 import dev.glisten.NegotiatedTls;
 import dev.glisten.Tls;
 import java.net.Socket;

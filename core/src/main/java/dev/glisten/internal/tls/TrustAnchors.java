@@ -1,5 +1,6 @@
 package dev.glisten.internal.tls;
 
+import dev.glisten.TlsConfigException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;

@@ -1,7 +1,7 @@
 /**
  * TLS key and certificate material, with no dependency beyond the JDK: what the TLS server loads
  * at start, so that a wrong file stops it with a message naming the file and the fix
- * ({@link dev.glisten.internal.tls.TlsConfigException}) rather than failing every handshake.
+ * ({@link dev.glisten.TlsConfigException}) rather than failing every handshake.
  *
  * <ul>
  *   <li>{@link dev.glisten.internal.tls.KeyMaterial}: the server's chain and key, from PEM files,
@@ -18,3 +18,6 @@
  * {@code Der}, the little ASN.1 they share.
  */
 package dev.glisten.internal.tls;
+
+
+import dev.glisten.TlsConfigException;

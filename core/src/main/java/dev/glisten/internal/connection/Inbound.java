@@ -1,4 +1,4 @@
-package dev.glisten.internal;
+package dev.glisten.internal.connection;
 
 import dev.glisten.CloseReason;
 import dev.glisten.FrameDecoder;
@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * bytes of a partial frame, waiting for the rest, are copied out, into a heap buffer of this
  * connection's that grows up to the maximum frame size and is dropped once the frame is whole.
  */
-final class Inbound {
+public final class Inbound {
 
     /**
      * A frame the connection cannot accept; the connection closes with {@link #reason}. Thrown
@@ -36,12 +36,16 @@ final class Inbound {
     /** A pooled read buffer and the read-only view packets are cut from, made once per buffer. */
     record Lease(ByteBuffer buffer, ByteBuffer view) { }
 
-    /** Direct read buffers, lent for a read and the delivery of what it read. */
-    static final class Pool {
+    /** Direct read buffers, lent for a read and the delivery of what it read; shared by a server's connections. */
+    public static final class Pool {
         private final int size;
         private final AtomicReferenceArray<Lease> free;
 
-        Pool(int size, int slots) {
+        /**
+         * @param size each buffer's size: the most one read takes
+         * @param slots how many free buffers are kept; more are made when all are lent
+         */
+        public Pool(int size, int slots) {
             this.size = size;
             this.free = new AtomicReferenceArray<>(slots);
         }
@@ -109,7 +113,7 @@ final class Inbound {
      *
      * @return the bytes read, 0 if none had arrived, -1 at the end of the stream
      */
-    int read(PeerChannel from) throws IOException {
+    int read(PeerInput from) throws IOException {
         Lease taken = pool.take();
         int read;
         try {

@@ -1,4 +1,4 @@
-package dev.glisten.internal;
+package dev.glisten.internal.connection;
 
 import dev.glisten.Message;
 import java.nio.ByteBuffer;

@@ -1,4 +1,4 @@
-package dev.glisten.internal;
+package dev.glisten.internal.connection;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
