@@ -60,6 +60,7 @@ class GlistenMetricsTest {
                 "glisten.tcp.server.connections.accepted",
                 "glisten.tcp.server.connections.closed",
                 "glisten.tcp.server.connections.rejected",
+                "glisten.tcp.server.mailbox.overflows",
                 "glisten.tcp.server.accept.pauses",
                 "glisten.tcp.server.accept.errors",
                 "glisten.tcp.server.data.received",
@@ -221,6 +222,34 @@ class GlistenMetricsTest {
         eventually("one rejected connection", () -> rejected("proxy_header"), 1);
         assertThat(rejected("per_address")).isZero();
         assertThat(registry.get("glisten.tcp.server.connections.rejected").functionCounters()).hasSize(2);
+    }
+
+    @Test
+    void countsMailboxOverflows() throws Exception {
+        java.util.concurrent.CompletableFuture<dev.glisten.ConnectionHandle<String>> handle =
+                new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        // The loop blocks on its first message, so the next two fill a mailbox of one and overflow it.
+        server = Server.<Void, String>builder(connection -> {
+            handle.complete(connection.handle());
+            return null;
+        }, (state, message, connection) -> {
+            if (message instanceof Message.User<String>) {
+                release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            return Next.continueWith(state);
+        }).mailboxCapacity(1).mailboxOverflow(dev.glisten.MailboxOverflow.REFUSE).bind("127.0.0.1").start(0);
+        new GlistenMetrics(server).bindTo(registry);
+        try (Socket client = connect()) {
+            dev.glisten.ConnectionHandle<String> to = handle.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            to.send("busy");
+            eventually("the first message taken", () -> to.backlog(), 0);
+            assertThat(to.send("queued")).isTrue();
+            assertThat(to.send("refused")).isFalse();
+            eventually("one overflow", () -> counter("mailbox.overflows"), 1);
+        } finally {
+            release.countDown();
+        }
     }
 
     private double gauge(String name) {
