@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FlightRecorderEventsTest {
 
     static final List<String> EVENTS = List.of("dev.glisten.ConnectionOpened", "dev.glisten.ConnectionClosed",
-            "dev.glisten.TlsHandshake", "dev.glisten.AcceptError");
+            "dev.glisten.TlsHandshake", "dev.glisten.AcceptError", "dev.glisten.MailboxOverflow");
 
     @TempDir
     Path dir;
@@ -76,6 +76,51 @@ class FlightRecorderEventsTest {
             connection.send(bytes);
             return Next.continueWith(state);
         };
+    }
+
+    @Test
+    void aMailboxOverflowIsRecordedAndTheCloseCarriesItsDetail() throws Exception {
+        Recording recording = startRecording();
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CompletableFuture<ConnectionHandle<String>> handle =
+                new java.util.concurrent.CompletableFuture<>();
+        String peer;
+        try (Server server = Server.<Void, String>builder(connection -> {
+            handle.complete(connection.handle());
+            return null;
+        }, (state, message, connection) -> {
+            if (message instanceof Message.User<String> user && user.message().equals("busy")) {
+                release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            if (message instanceof Message.Packet<String> packet) {
+                return Next.stopAbnormal("told to stop: " + packet.text(StandardCharsets.US_ASCII));
+            }
+            return Next.continueWith(state);
+        }).mailboxCapacity(1).bind("127.0.0.1").start(0);
+                TestClient overflowed = TestClient.connect(server)) {
+            peer = String.valueOf(overflowed.socket().getLocalSocketAddress());
+            ConnectionHandle<String> to = handle.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            to.send("busy");
+            eventually("the loop busy with the first message", () -> to.backlog() == 0);
+            to.send("fills the mailbox");
+            assertThat(to.send("one too many")).isFalse();
+            release.countDown();
+            overflowed.assertClosedByServer();
+            try (TestClient stopped = TestClient.connect(server)) {
+                stopped.write("now");
+                stopped.assertClosedByServer();
+            }
+            eventually("both closes counted", () -> server.stats().closedTotal() == 2);
+        } finally {
+            release.countDown();
+        }
+        List<RecordedEvent> events = stopAndRead(recording);
+        RecordedEvent overflow = named(events, "dev.glisten.MailboxOverflow").get(0);
+        assertThat(overflow.getString("peer")).isEqualTo(peer);
+        assertThat(overflow.getInt("capacity")).isEqualTo(1);
+        assertThat(overflow.getString("policy")).isEqualTo("CLOSE");
+        assertThat(named(events, "dev.glisten.ConnectionClosed")).extracting(event -> event.getString("detail"))
+                .containsExactlyInAnyOrder("mailbox capacity 1", "told to stop: now");
     }
 
     @Test
