@@ -10,5 +10,5 @@ module dev.glisten {
     exports dev.glisten.socket;
     // The test kit's TestConnection runs the server's own connection loop over memory and a
     // virtual clock, so the loop's rules are written once; no other module sees this package.
-    exports dev.glisten.internal.connection to dev.glisten.testkit;
+    exports dev.glisten.internal.loop to dev.glisten.testkit;
 }

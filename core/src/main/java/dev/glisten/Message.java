@@ -42,7 +42,7 @@ public sealed interface Message<M> permits Message.Packet, Message.User, Message
      *
      * @param <M> the type of {@link User} messages
      */
-    sealed interface Packet<M> extends Message<M> permits dev.glisten.internal.connection.RealPacket {
+    sealed interface Packet<M> extends Message<M> permits dev.glisten.internal.loop.RealPacket {
 
         /**
          * A packet that owns {@code bytes} and never expires: for tests and for packets made by
@@ -54,7 +54,7 @@ public sealed interface Message<M> permits Message.Packet, Message.User, Message
          * @throws NullPointerException if {@code bytes} is null
          */
         static <M> Packet<M> of(byte[] bytes) {
-            return dev.glisten.internal.connection.RealPacket.owned(bytes);
+            return dev.glisten.internal.loop.RealPacket.owned(bytes);
         }
 
         /**

@@ -1,9 +1,9 @@
 package dev.glisten;
 
-import dev.glisten.internal.ConnectionLimit;
 import dev.glisten.internal.RealServer;
 import dev.glisten.internal.ServerConfig;
-import dev.glisten.internal.connection.LoopOptions;
+import dev.glisten.internal.accept.ConnectionLimit;
+import dev.glisten.internal.loop.LoopOptions;
 import dev.glisten.internal.tls.RealTls;
 import dev.glisten.socket.SocketOptions;
 import java.io.IOException;

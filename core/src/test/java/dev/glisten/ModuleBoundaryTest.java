@@ -29,7 +29,7 @@ class ModuleBoundaryTest {
         // The one qualified export: the connection loop, to the test kit that runs it.
         assertThat(descriptor.exports().stream().filter(ModuleDescriptor.Exports::isQualified)
                 .map(export -> export.source() + " to " + export.targets()))
-                .containsExactly("dev.glisten.internal.connection to [dev.glisten.testkit]");
+                .containsExactly("dev.glisten.internal.loop to [dev.glisten.testkit]");
         assertThat(descriptor.opens()).isEmpty();
         assertThat(descriptor.isOpen()).isFalse();
         assertThat(descriptor.packages()).contains("dev.glisten.internal");

@@ -73,7 +73,8 @@ class WaitingStackTest {
                     .isEqualTo(BOTTOM_FRAME);
             assertThat(frames)
                     .as("no frame of the loop is kept while the connection waits")
-                    .noneMatch(frame -> frame.startsWith("dev.glisten.internal.ConnectionProcess"));
+                    .noneMatch(frame -> frame.startsWith("dev.glisten.internal.connection.")
+                            || frame.startsWith("dev.glisten.internal.loop."));
         }
     }
 

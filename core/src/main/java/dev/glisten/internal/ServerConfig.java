@@ -2,11 +2,11 @@ package dev.glisten.internal;
 
 import dev.glisten.Framing;
 import dev.glisten.Handler;
-import dev.glisten.internal.connection.LoopOptions;
 import dev.glisten.MailboxOverflow;
 import dev.glisten.OnClose;
 import dev.glisten.OnInit;
 import dev.glisten.ProxyProtocol;
+import dev.glisten.internal.loop.LoopOptions;
 import dev.glisten.internal.tls.RealTls;
 import dev.glisten.socket.SocketOptions;
 import java.nio.file.Path;
@@ -52,7 +52,7 @@ public record ServerConfig<S, M>(
     public static final Duration LONGEST_TIMEOUT = LoopOptions.LONGEST_TIMEOUT;
 
     /** What each connection's loop runs, and its limits. */
-    LoopOptions<S, M> loopOptions() {
+    public LoopOptions<S, M> loopOptions() {
         return new LoopOptions<>(onInit, handler, onClose, idleTimeout, maxLifetime, framing, maxFrameSize,
                 mailboxCapacity, mailboxOverflow);
     }

@@ -15,7 +15,7 @@ package dev.glisten.internal;
  * connections parked inside the loop, and one chunk made per connection instead of 1.6
  * (docs/BENCHMARKS.md, tuning log).
  */
-interface Steps {
+public interface Steps {
 
     /** What the thread does after a step. */
     enum Outcome {

@@ -1,5 +1,6 @@
 package dev.glisten.internal;
 
+import dev.glisten.internal.io.SocketWatcher;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +16,7 @@ import java.util.concurrent.locks.LockSupport;
  * nothing outlives the server unnoticed. All are virtual threads: they park on socket I/O instead
  * of holding a carrier.
  */
-final class Threads {
+public final class Threads {
 
     /** Comfortably past HotSpot's default threshold for compiling a method (200 calls at tier 3). */
     private static final int WARM_UP_THREADS = 1_000;
@@ -39,7 +40,7 @@ final class Threads {
         this.connectionFactory = Thread.ofVirtual().name(prefix + "connection-", 0).factory();
     }
 
-    Thread startAcceptor(Runnable body) {
+    public Thread startAcceptor(Runnable body) {
         return start(acceptorFactory, body);
     }
 
@@ -48,7 +49,7 @@ final class Threads {
      * Its stack keeps only these frames and the JDK's beneath them for the connection's life, and
      * it parks from them; see {@link Steps} and {@link #warmUp()}.
      */
-    Thread startConnection(Steps steps) {
+    public Thread startConnection(Steps steps) {
         return startSteps(connectionFactory, steps);
     }
 
@@ -189,7 +190,7 @@ final class Threads {
      * {@link dev.glisten.socket.ClientSocket}), which belongs to no server. It ends when its step
      * does, so nothing needs to wait for it.
      */
-    static Thread startDeadlineWatchdog(Runnable body) {
+    public static Thread startDeadlineWatchdog(Runnable body) {
         return Thread.ofVirtual().name("glisten-tls-deadline").start(body);
     }
 

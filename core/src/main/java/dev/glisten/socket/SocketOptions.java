@@ -1,6 +1,6 @@
 package dev.glisten.socket;
 
-import dev.glisten.internal.BindAddresses;
+import dev.glisten.internal.accept.BindAddresses;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;

@@ -1,6 +1,6 @@
 package dev.glisten.testkit;
 
-import dev.glisten.internal.connection.PeerInput;
+import dev.glisten.internal.loop.PeerInput;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;

@@ -1,7 +1,21 @@
 /**
- * TLS key and certificate material, with no dependency beyond the JDK: what the TLS server loads
- * at start, so that a wrong file stops it with a message naming the file and the fix
- * ({@link dev.glisten.TlsConfigException}) rather than failing every handshake.
+ * TLS, with no dependency beyond the JDK: the engines that speak it and the key and certificate
+ * material they use.
+ *
+ * <ul>
+ *   <li>{@link dev.glisten.internal.tls.TlsChannel}: an {@code SSLEngine} that a server
+ *       connection's own thread drives over its watched socket (handshake, decryption,
+ *       encryption).</li>
+ *   <li>{@link dev.glisten.internal.tls.ServerTls}: a running server's configuration
+ *       ({@link dev.glisten.internal.tls.RealTls}, swapped whole on reload, by hand or by
+ *       {@code TlsFileWatcher}) and the buffers its connections borrow.</li>
+ *   <li>{@link dev.glisten.internal.tls.TlsTransport}: the JDK's {@code SSLSocket} under the
+ *       low-level API's sockets.</li>
+ * </ul>
+ *
+ * The material is loaded at start, so that a wrong file stops the server with a message naming
+ * the file and the fix ({@link dev.glisten.TlsConfigException}) rather than failing every
+ * handshake.
  *
  * <ul>
  *   <li>{@link dev.glisten.internal.tls.KeyMaterial}: the server's chain and key, from PEM files,

@@ -1,0 +1,564 @@
+package dev.glisten.internal.connection;
+
+import dev.glisten.CloseReason;
+import dev.glisten.Connection;
+import dev.glisten.ConnectionHandle;
+import dev.glisten.ConnectionInfo;
+import dev.glisten.Framing;
+import dev.glisten.MailboxOverflow;
+import dev.glisten.Message;
+import dev.glisten.NegotiatedTls;
+import dev.glisten.ProxyHeader;
+import dev.glisten.Tls;
+import dev.glisten.internal.ServerConfig;
+import dev.glisten.internal.Steps;
+import dev.glisten.internal.Threads;
+import dev.glisten.internal.events.ServerCounters;
+import dev.glisten.internal.events.ServerEvents;
+import dev.glisten.internal.events.TlsHandshakeEvent;
+import dev.glisten.internal.io.Descriptors;
+import dev.glisten.internal.io.PeerChannel;
+import dev.glisten.internal.io.SocketWatcher;
+import dev.glisten.internal.io.WatchedSocket;
+import dev.glisten.internal.loop.ConnectionLoop;
+import dev.glisten.internal.proxy.ProxyHeaderReader;
+import dev.glisten.internal.tls.RealTls;
+import dev.glisten.internal.tls.TlsChannel;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One accepted connection on the server: its socket, its sends, and the {@link ConnectionLoop} run
+ * by the connection's own virtual thread. The thread reads whatever the socket has (without
+ * blocking), delivers it, delivers queued {@link Message.User} messages, and when there is nothing
+ * to do parks until its {@link SocketWatcher} sees bytes or a sender unparks it. So every handler
+ * call, {@code onInit} and {@code onClose} run on that one thread, one at a time. Before the loop
+ * begins, the same thread reads the PROXY protocol header and runs the TLS handshake.
+ *
+ * <p>Other threads (a server stopping, a sender, {@link Connection#close()} from elsewhere) never
+ * call the handler: they record their reason in the loop, close the socket and unpark the thread,
+ * which then runs {@code onClose}. The first reason recorded is the one reported.
+ */
+final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionLoop.Host, ServerCounters.Traffic {
+
+    private static final System.Logger LOG = System.getLogger("dev.glisten.connection");
+    /** The most turns of the loop in one step; see step(). */
+    private static final int TURNS_PER_CALL = 16;
+    private static final VarHandle BYTES_SENT;
+
+    // Every class on the path that closes a connection is loaded with this class: when the process
+    // runs out of file descriptors, loading a class from a directory classpath fails, and closing
+    // (which frees a descriptor) must not depend on it. A class added to that path belongs in
+    // PRELOADED too; AcceptorBackoffTest fails when one is missing.
+    private static final List<Class<?>> PRELOADED = List.of(CloseReason.SendFailed.class,
+            CloseReason.SendTimedOut.class, CloseReason.TlsHandshakeFailed.class,
+            CloseReason.ProxyHeaderRejected.class, Descriptors.class, PeerChannel.class, WatchedSocket.class,
+            TlsChannel.class, ConnectionLoop.class, ConnectionLoop.Outcome.class);
+    private static final List<Class<?>> PRELOADED_LOOP = ConnectionLoop.PRELOADED;
+
+    // Reading the field initializes ServerEvents, which loads the event classes.
+    private static final List<Class<?>> PRELOADED_EVENTS = ServerEvents.EVENTS;
+
+    static {
+        try {
+            BYTES_SENT = MethodHandles.lookup().findVarHandle(ConnectionProcess.class, "bytesSent", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final OpenConnections<S, M> server;
+    private final ServerConfig<S, M> config;
+    private final WatchedSocket socket;
+    private final ConnectionLoop<S, M> loop;
+    private final Handle handle = new Handle();
+    private final ReentrantLock writeLock = new ReentrantLock();
+
+    // The loop's, between steps; see step().
+    private boolean opened;
+    // The socket itself, or TLS over it; replaced (under writeLock) only by the owner.
+    private volatile PeerChannel channel;
+    private volatile NegotiatedTls tls;
+    // The client's address: the socket's peer, or the source a PROXY protocol header gave.
+    private volatile SocketAddress peer;
+    private volatile ProxyHeader proxyHeader;
+    // The address the per-address limit counted this connection under; null if not counted.
+    private volatile SocketAddress countedAs;
+    private final Instant openedAt = Instant.now();
+    private final long openedNanos = System.nanoTime();
+    // Written by a sender holding writeLock, read by any: opaque accesses, which cost no fence,
+    // since a snapshot needs no ordering with anything else.
+    private long bytesSent;
+    // Whether the server was told that the connection ended; owner only.
+    private boolean ended;
+
+    ConnectionProcess(OpenConnections<S, M> server, WatchedSocket socket) {
+        this.server = server;
+        this.config = server.config();
+        this.socket = socket;
+        this.channel = socket;
+        this.peer = socket.peerAddress();
+        this.loop = new ConnectionLoop<>(this, this, server.loopOptions(), server.inboundBuffers());
+    }
+
+    /**
+     * One step of the connection's own thread, which runs them until one says
+     * {@link Steps.Outcome#DONE} and parks between them when one says {@link Steps.Outcome#PARK}
+     * (see {@link Threads#startConnection}): the first opens the connection and runs {@code onInit},
+     * each later one runs up to {@link #TURNS_PER_CALL} turns of the loop.
+     *
+     * <p>Why steps and not one call that loops and parks inside: the frames a thread entered once
+     * stay on its stack for the connection's life, and a connection opened before the JIT compiled
+     * them would keep them interpreted. Then every park and unpark copies the stack on HotSpot's
+     * slow path, and the loop's own code runs in the interpreter. Here the only long-lived frame
+     * of ours is the thread's loop over steps, compiled before the first connection
+     * ({@link Threads#warmUp}); the rest are calls that return and are compiled once hot; and a
+     * waiting connection's stack is that one frame and the JDK's beneath it (see {@link Steps}).
+     */
+    @Override
+    public Outcome step() {
+        Outcome outcome = Outcome.DONE;
+        try {
+            if (opened) {
+                outcome = outcome(loop.turns(TURNS_PER_CALL));
+            } else {
+                opened = true;
+                outcome = begin() ? Outcome.AGAIN : Outcome.DONE;
+            }
+        } catch (Throwable unexpected) {
+            // Not the handler's (that is caught where it is called): a fault of ours or of the JVM.
+            LOG.log(Level.ERROR, () -> "connection from " + peerAddress() + " failed", unexpected);
+            loop.finish(new CloseReason.SocketError(new IOException("connection failed: " + unexpected, unexpected)));
+        } finally {
+            if (outcome == Outcome.DONE && !ended) {
+                // Even finishing failed: at least give back the descriptor and the registry entry.
+                ended = true;
+                channel.close();
+                CloseReason cause = loop.closeCause();
+                server.connectionEnded(this, cause != null ? cause
+                        : new CloseReason.SocketError(new IOException("the connection failed to finish")));
+            }
+        }
+        return outcome;
+    }
+
+    // Not a switch: one over an enum of another class compiles to a synthetic class, loaded at its
+    // first use, which may come when the process is out of file descriptors (see PRELOADED).
+    private static Outcome outcome(ConnectionLoop.Outcome outcome) {
+        if (outcome == ConnectionLoop.Outcome.AGAIN) {
+            return Outcome.AGAIN;
+        }
+        return outcome == ConnectionLoop.Outcome.PARK ? Outcome.PARK : Outcome.DONE;
+    }
+
+    @Override
+    public long parkDeadline() {
+        return loop.nextDeadline();
+    }
+
+    /** Starts watching the socket, reads any PROXY header, shakes hands, runs onInit; returns whether the loop is to run. */
+    private boolean begin() {
+        try {
+            socket.start(config.socketOptions());
+        } catch (IOException e) {
+            loop.finish(new CloseReason.SocketError(e));
+            return false;
+        }
+        ServerEvents.connectionOpened(peerAddress(), localAddress());
+        CloseReason closing = loop.closeCause();
+        if (closing != null) {
+            loop.finish(closing);
+            return false;
+        }
+        if (config.proxyProtocol() != null && !receiveProxyHeader()) {
+            return false;
+        }
+        RealTls serverTls = server.tls().current();
+        if (serverTls != null) {
+            try {
+                upgrade(serverTls);
+            } catch (IOException e) {
+                closing = loop.closeCause();
+                loop.finish(closing != null ? closing : new CloseReason.TlsHandshakeFailed(e));
+                return false;
+            }
+        }
+        return loop.begin();
+    }
+
+    /**
+     * Reads the PROXY protocol header, before anything else reads, and admits the connection under
+     * the client's address; returns whether the connection goes on.
+     */
+    private boolean receiveProxyHeader() {
+        ProxyHeader header;
+        try {
+            header = ProxyHeaderReader.read(socket, config.proxyProtocol(), this::hasClose);
+        } catch (IOException e) {
+            CloseReason cause = loop.closeCause();
+            if (cause != null) {
+                loop.finish(cause);
+                return false;
+            }
+            server.counters().proxyHeaderRejections.increment();
+            LOG.log(Level.DEBUG, () -> "PROXY protocol header from " + socket.peerAddress() + " rejected: " + e);
+            loop.finish(new CloseReason.ProxyHeaderRejected(e));
+            return false;
+        }
+        if (header != null) {
+            proxyHeader = header;
+            if (header.command() == ProxyHeader.Command.PROXY && header.source().isPresent()) {
+                peer = header.source().get();
+            }
+        }
+        if (!server.admitProxied(this)) {
+            // As for a connection refused at accept: closed before onInit, with no onClose.
+            ended = true;
+            loop.abandon();
+            return false;
+        }
+        return true;
+    }
+
+    /** The address the per-address limit counted this connection under, or {@code null}. */
+    SocketAddress countedAs() {
+        return countedAs;
+    }
+
+    void countedAs(SocketAddress address) {
+        countedAs = address;
+    }
+
+    private boolean hasClose() {
+        return loop.closeCause() != null;
+    }
+
+    /** From any thread: has the loop told of a graceful shutdown, once, after its current call. */
+    void noticeShutdown(Duration drainTimeout) {
+        loop.noticeShutdown(drainTimeout);
+    }
+
+    /** A snapshot for {@link dev.glisten.Server#connections()}. */
+    @SuppressWarnings("unchecked")
+    <T> ConnectionInfo<T> info() {
+        return new ConnectionInfo<>((ConnectionHandle<T>) handle, peerAddress(), localAddress(), openedAt,
+                bytesReceived(), bytesSent(), tls(), proxyHeader());
+    }
+
+    @Override
+    public long bytesReceived() {
+        return loop.bytesReceived();
+    }
+
+    @Override
+    public long bytesSent() {
+        return (long) BYTES_SENT.getOpaque(this);
+    }
+
+    /**
+     * Ends the connection from any thread: see {@link ConnectionLoop#closeWith}.
+     *
+     * @return whether this call's reason is the one reported (the connection was not ending already)
+     */
+    boolean closeWith(CloseReason reason) {
+        return loop.closeWith(reason);
+    }
+
+    // --- ConnectionLoop.Host ---
+
+    @Override
+    public long nanoTime() {
+        return System.nanoTime();
+    }
+
+    @Override
+    public PeerChannel input() {
+        return channel;
+    }
+
+    @Override
+    public void closeChannel() {
+        channel.close();
+    }
+
+    @Override
+    public void wake() {
+        socket.wakeOwner();
+    }
+
+    @Override
+    public void mailboxOverflowed(int capacity, MailboxOverflow policy) {
+        server.counters().mailboxOverflows.increment();
+        ServerEvents.mailboxOverflowed(peer, capacity, policy);
+        LOG.log(Level.DEBUG, () -> "mailbox of the connection from " + peer + " is full (" + capacity
+                + " messages): " + (policy == MailboxOverflow.CLOSE ? "closing it" : "message refused"));
+    }
+
+    @Override
+    public void ended(CloseReason reason) {
+        ended = true;
+        ServerEvents.connectionClosed(peerAddress(), reason, System.nanoTime() - openedNanos, bytesReceived(),
+                bytesSent());
+        server.connectionEnded(this, reason);
+    }
+
+    // --- Connection ---
+
+    @Override
+    public void send(byte[] bytes) throws IOException {
+        send(ByteBuffer.wrap(bytes));
+    }
+
+    @Override
+    public void send(ByteBuffer buffer) throws IOException {
+        write(buffer, null);
+    }
+
+    @Override
+    public void send(ByteBuffer... buffers) throws IOException {
+        write(null, buffers);
+    }
+
+    /** Writes {@code single}, or all of {@code gathered} in one gathering write, under the send timeout. */
+    private void write(ByteBuffer single, ByteBuffer[] gathered) throws IOException {
+        writeLock.lock();
+        try {
+            ensureOpen();
+            boolean written;
+            long length = gathered == null ? single.remaining() : remaining(gathered);
+            try {
+                written = channel.write(single, gathered, config.sendTimeout().toNanos());
+            } catch (IOException e) {
+                throw sendFailed(e);
+            }
+            if (!written) {
+                throw sendTimedOut("send did not complete within the send timeout of " + config.sendTimeout());
+            }
+            countSent(length);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    @Override
+    public long sendFile(FileChannel file, long offset, long length) throws IOException {
+        Objects.requireNonNull(file, "file");
+        checkRange(offset, length, file.size());
+        writeLock.lock();
+        try {
+            ensureOpen();
+            boolean sent;
+            try {
+                sent = channel.transferFrom(file, offset, length, config.sendTimeout().toNanos(), this::countSent);
+            } catch (IOException e) {
+                // Some of the range may have gone out: the peer's stream is cut mid-file either way.
+                throw sendFailed(e);
+            }
+            if (!sent) {
+                throw sendTimedOut("sendFile made no progress for the send timeout of " + config.sendTimeout());
+            }
+            return length;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private static void checkRange(long offset, long length, long size) {
+        String within = " (the file has " + size + " bytes)";
+        if (offset < 0 || offset > size) {
+            throw new IllegalArgumentException("offset must be between 0 and the file's size" + within
+                    + ", got " + offset);
+        }
+        if (length < 0 || length > size - offset) {
+            throw new IllegalArgumentException("length must be between 0 and the bytes from offset " + offset
+                    + " to the end of the file" + within + ", got " + length);
+        }
+    }
+
+    /** Under writeLock: refuses a send on a connection that is closed or closing. */
+    private void ensureOpen() throws SocketException {
+        CloseReason cause = loop.closeCause();
+        if (cause != null || !loop.isOpen()) {
+            throw new SocketException("the connection is closed (" + (cause == null ? "ended" : cause) + ")");
+        }
+    }
+
+    /** Under writeLock: counts bytes the kernel took; one writer at a time, so a plain sum. */
+    private void countSent(long bytes) {
+        BYTES_SENT.setOpaque(this, bytesSent + bytes);
+    }
+
+    /** Closes the connection after a failed write, whose exception the caller throws. */
+    private IOException sendFailed(IOException e) {
+        closeWith(new CloseReason.SendFailed(e));
+        return e;
+    }
+
+    /** Closes the connection after a write ran out of time; returns what the caller throws. */
+    private SocketTimeoutException sendTimedOut(String what) {
+        LOG.log(Level.DEBUG, () -> "send to " + peerAddress() + " timed out after " + config.sendTimeout());
+        closeWith(new CloseReason.SendTimedOut(config.sendTimeout()));
+        return new SocketTimeoutException(what + " (the peer is not reading); the connection is closed");
+    }
+
+    private static long remaining(ByteBuffer[] buffers) {
+        long total = 0;
+        for (ByteBuffer buffer : buffers) {
+            total += buffer.remaining();
+        }
+        return total;
+    }
+
+    /**
+     * Runs the TLS handshake on the owner's thread and switches the connection to it, holding the
+     * write lock so that no other thread's send goes out in plain text meanwhile.
+     */
+    private NegotiatedTls upgrade(RealTls with) throws IOException {
+        writeLock.lock();
+        try {
+            TlsChannel secured = server.tls().channel(socket, with, peerAddress(), config.sendTimeout());
+            NegotiatedTls negotiated;
+            TlsHandshakeEvent event = ServerEvents.handshakeStarted();
+            try {
+                negotiated = secured.handshake(with.handshakeTimeout(), this::hasClose);
+            } catch (IOException e) {
+                ServerEvents.handshakeEnded(event, peerAddress(), null, e);
+                server.counters().tlsHandshakeFailures.increment();
+                LOG.log(Level.DEBUG, () -> "TLS handshake with " + peerAddress() + " failed: " + e);
+                // Sends the alert the engine prepared, so the client learns why, then closes.
+                secured.close();
+                throw e;
+            }
+            ServerEvents.handshakeEnded(event, peerAddress(), negotiated, null);
+            server.counters().tlsHandshakes.increment();
+            channel = secured;
+            tls = negotiated;
+            return negotiated;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    @Override
+    public Optional<NegotiatedTls> tls() {
+        return Optional.ofNullable(tls);
+    }
+
+    @Override
+    public NegotiatedTls startTls(Tls with) throws IOException {
+        Objects.requireNonNull(with, "tls");
+        if (Thread.currentThread() != socket.owner()) {
+            throw new IllegalStateException("startTls must be called on the connection's own thread (from its "
+                    + "handler or onInit), not " + Thread.currentThread());
+        }
+        if (tls != null) {
+            throw new IllegalStateException("the connection already speaks TLS (" + tls.protocol() + ")");
+        }
+        CloseReason cause = loop.closeCause();
+        if (cause != null) {
+            throw new SocketException("the connection is closed (" + cause + ")");
+        }
+        try {
+            return upgrade((RealTls) with);
+        } catch (IOException e) {
+            closeWith(new CloseReason.TlsHandshakeFailed(e));
+            throw e;
+        }
+    }
+
+    @Override
+    public ConnectionHandle<M> handle() {
+        return handle;
+    }
+
+    @Override
+    public SocketAddress peerAddress() {
+        return peer;
+    }
+
+    @Override
+    public Optional<SocketAddress> proxyAddress() {
+        return proxyHeader == null ? Optional.empty() : Optional.of(socket.peerAddress());
+    }
+
+    @Override
+    public Optional<ProxyHeader> proxyHeader() {
+        return Optional.ofNullable(proxyHeader);
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return socket.localAddress();
+    }
+
+    @Override
+    public Framing framing() {
+        return loop.framing();
+    }
+
+    @Override
+    public void framing(Framing framing) {
+        Objects.requireNonNull(framing, "framing");
+        if (Thread.currentThread() != socket.owner()) {
+            throw new IllegalStateException("framing must be switched on the connection's own thread (from its "
+                    + "handler or onInit), not " + Thread.currentThread());
+        }
+        loop.framing(framing);
+    }
+
+    @Override
+    public void close() {
+        closeWith(ConnectionLoop.CLOSED_LOCALLY);
+    }
+
+    @Override
+    public String toString() {
+        return "Connection[" + peerAddress() + (loop.isOpen() ? "" : ", closed") + "]";
+    }
+
+    private final class Handle implements ConnectionHandle<M> {
+
+        @Override
+        public boolean send(M message) {
+            return loop.offer(message);
+        }
+
+        @Override
+        public int backlog() {
+            return loop.backlog();
+        }
+
+        @Override
+        public boolean isOpen() {
+            return loop.isOpen();
+        }
+
+        @Override
+        public SocketAddress peerAddress() {
+            return peer;
+        }
+
+        @Override
+        public void close() {
+            ConnectionProcess.this.close();
+        }
+
+        @Override
+        public String toString() {
+            return "ConnectionHandle[" + peer + (loop.isOpen() ? "" : ", closed") + "]";
+        }
+    }
+}
