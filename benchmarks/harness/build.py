@@ -10,6 +10,8 @@ ROOT = os.path.dirname(BENCHMARKS)
 C_SOURCES = os.path.join(BENCHMARKS, "src", "main", "c")
 C_OUT = os.path.join(BENCHMARKS, "target", "c")
 JAR = os.path.join(BENCHMARKS, "target", "glisten-benchmarks.jar")
+# The HTTP point runs glisten's own `http` example from the examples module's runnable jar.
+EXAMPLES_JAR = os.path.join(ROOT, "examples", "target", "glisten-examples.jar")
 
 # The same flags as the CI smoke test (LoadgenSmokeTest): warnings are errors in spirit, so -Wall -Wextra.
 CFLAGS = ["-O2", "-Wall", "-Wextra", "-pthread"]
@@ -84,19 +86,31 @@ def build_jar(force=False):
 
     One reactor build of core and benchmarks: the jar gets the core of this checkout, never a core
     that another checkout installed into ~/.m2 (nothing is installed there)."""
-    sources = list(_tree(os.path.join(ROOT, "core", "src", "main"), os.path.join(BENCHMARKS, "src", "main", "java")))
-    sources += [os.path.join(ROOT, "pom.xml"), os.path.join(ROOT, "core", "pom.xml"), os.path.join(BENCHMARKS, "pom.xml")]
-    if not force and os.path.exists(JAR) and _newest([JAR]) >= _newest(sources):
+    _build_module("benchmarks", JAR, force)
+
+
+def build_examples_jar(force=False):
+    """The same for examples/target/glisten-examples.jar, which the HTTP point runs."""
+    _build_module("examples", EXAMPLES_JAR, force)
+
+
+def _build_module(module, jar, force):
+    directory = os.path.join(ROOT, module)
+    tests = os.path.join(directory, "src", "test") + os.sep  # not in the jar
+    sources = [s for s in _tree(os.path.join(ROOT, "core", "src", "main"), os.path.join(directory, "src"))
+               if not s.startswith(tests)]
+    sources += [os.path.join(ROOT, "pom.xml"), os.path.join(ROOT, "core", "pom.xml"), os.path.join(directory, "pom.xml")]
+    if not force and os.path.exists(jar) and _newest([jar]) >= _newest(sources):
         return
     if shutil.which("mvn") is None:
-        raise BuildError("mvn is not installed and the jar is missing or stale: " + JAR)
-    command = ["mvn", "-q", "-B", "-DskipTests", "package", "-pl", "benchmarks", "-am"]
+        raise BuildError("mvn is not installed and the jar is missing or stale: " + jar)
+    command = ["mvn", "-q", "-B", "-DskipTests", "package", "-pl", module, "-am"]
     log(" ".join(command))
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:
         raise BuildError(f"{' '.join(command)} failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
-    if not os.path.exists(JAR):
-        raise BuildError("the Maven build did not produce " + JAR)
+    if not os.path.exists(jar):
+        raise BuildError("the Maven build did not produce " + jar)
 
 
 def _jdk_version(home):

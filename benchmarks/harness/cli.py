@@ -17,17 +17,22 @@ RESULTS = os.path.join(build.BENCHMARKS, "results")
 DESCRIPTION = """\
 Runs the echo benchmarks of docs/BENCHMARKS.md: each server pinned to one CPU, the C load
 generator pinned to another, servers alternating within each round (A B C A B C ...), medians
-over rounds, ratios against netty-epoll from the same round. Results go to
-benchmarks/results/<timestamp>.json and .md; the markdown table is also printed."""
+over rounds, ratios against netty-epoll from the same round (and the same client pacing and
+collector). With --http, the HTTP point instead: wrk against glisten's `http` example and a Netty
+HTTP peer, ratio against netty-http. Results go to benchmarks/results/<timestamp>.json and .md;
+the markdown table is also printed."""
 
 EPILOG = f"""\
-points: 100x64 (connections x bytes), tls-100x4096, connect-rate[-W], idle[-N]
+points: 100x64 (connections x bytes), tls-100x4096, connect-rate[-W], idle[-N], http[-C]
   full:  {', '.join(points.FULL)}
   quick: {', '.join(points.QUICK)}
-servers: {', '.join(servers.DEFAULT_ORDER)}
+  --http: {', '.join(points.HTTP)}
+servers: {', '.join(servers.DEFAULT_ORDER)}; for http points: {', '.join(servers.HTTP_ORDER)}
 examples:
   benchmarks/bench --quick
   benchmarks/bench --quick --servers glisten,netty-epoll,c-epoll --points 100x64
+  benchmarks/bench --servers glisten,netty-epoll --points 100x4096,1000x4096 --pacing both --gc both
+  benchmarks/bench --http --rounds 3                       (wrk -t1 -c100, glisten-http vs netty-http)
   benchmarks/bench                      (full mode: the published table, about 45 minutes)
   benchmarks/bench --report benchmarks/results/2026-01-01T12-00-00.json"""
 
@@ -41,9 +46,20 @@ def parse_args(argv):
     p.add_argument("--rounds", type=int, help="rounds per point (quick 1, full 3)")
     p.add_argument("--warmup", type=float, help="seconds of unmeasured load before each run (quick 2, full 3)")
     p.add_argument("--duration", type=float, help="measured seconds per run (quick 4, full 10)")
-    p.add_argument("--client-threads", type=int, default=1, help="loadgen threads, all on the client CPU (default 1)")
+    p.add_argument("--pacing", choices=("single", "threads", "both"), default="single",
+                   help="how loadgen paces the echo points: single = one epoll loop for every connection (the "
+                        "default, as in every earlier table); threads = several loops on the client CPU, each "
+                        "owning a share of the connections; both = each round runs both, rows labelled")
+    p.add_argument("--client-threads", type=int, metavar="N",
+                   help=f"epoll loops of the threads pacing, all on the client CPU (default {points.PACING_THREADS})")
+    p.add_argument("--gc", choices=("serial", "g1", "both"), default="serial",
+                   help="collector of every JVM server: serial (the default, as in every earlier table), g1, or "
+                        "both (each round runs the JVM servers under each; rows labelled)")
+    p.add_argument("--http", action="store_true",
+                   help=f"the HTTP point: wrk -t1 -c{points.HTTP_CONNECTIONS} against glisten's `http` example "
+                        "(examples jar) and netty-http; same pinning and rounds")
     p.add_argument("--server-cpu", type=int, default=1, help="CPU the server is pinned to (default 1)")
-    p.add_argument("--client-cpu", type=int, default=0, help="CPU loadgen is pinned to (default 0)")
+    p.add_argument("--client-cpu", type=int, default=0, help="CPU the client (loadgen, or wrk) is pinned to (default 0)")
     p.add_argument("--bind", default="127.0.0.1", help="address the servers listen on (default 127.0.0.1)")
     p.add_argument("--no-build", action="store_true", help="use the existing jar and binaries as they are")
     p.add_argument("--build-only", action="store_true", help="build the C programs and the jar, then stop")
@@ -60,8 +76,12 @@ def raise_fd_limit():
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def machine_info(java, jar_available):
+def machine_info(java, jar_available, wrk_used=False):
     info = {"kernel": platform.release(), "cpus": os.cpu_count(), "python": platform.python_version()}
+    if wrk_used:  # wrk -v prints its version and exits with 1
+        version = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+        text = (version.stdout or version.stderr).strip()
+        info["wrk"] = text.splitlines()[0].split(" Copyright")[0] if text else "wrk (version unknown)"
     try:
         with open("/proc/cpuinfo") as f:
             info["cpu_model"] = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "unknown")
@@ -91,7 +111,9 @@ def make_tls_files(directory):
 
 
 def progress(index, total, record):
-    head = f"[{index}/{total}] {record['point']} round {record['round']} {record['server']}:"
+    labels = " ".join(f"[{label}]" for label in (record.get("pacing"), record.get("gc")) if label)
+    head = f"[{index}/{total}] {record['point']} round {record['round']} {record['server']}"
+    head += f" {labels}:" if labels else ":"
     if record["status"] != "ok":
         return f"{head} FAILED: {record.get('reason', '')[:300]}"
     if record["kind"] == "idle":
@@ -100,46 +122,77 @@ def progress(index, total, record):
         return (f"{head} {idle['open']} idle connections, RSS {idle['rss_before_kib']} -> {idle['rss_after_kib']} KiB, "
                 f"{per:,.0f} B per connection" if per is not None else f"{head} no connection opened")
     d, r = record["derived"], record["result"]
-    rate = r.get("round_trips_per_s", r.get("connections_per_s"))
-    unit = "round trips/s" if "round_trips_per_s" in r else "connections/s"
+    rate = r.get("round_trips_per_s", r.get("connections_per_s", r.get("requests_per_s")))
+    unit = {"http": "requests/s", "connect-rate": "connections/s"}.get(record["kind"], "round trips/s")
     cpu = d["server_cpu_us_per_op"]
+    extra = (f", socket errors {sum(r['socket_errors'].values())}, non-2xx {r['non_2xx_3xx']}"
+             if record["kind"] == "http" else f", errors {r['errors']}")
     return (f"{head} {rate:,.0f} {unit}, server CPU {cpu:.2f} us/op (core {d['server_core_busy_percent']}%), "
-            f"p99 {r['latency_us']['p99']:,.0f} us, errors {r['errors']}, client {d['client_process_percent']:.0f}%"
+            f"p99 {r['latency_us'].get('p99', 0):,.0f} us{extra}, client {d['client_process_percent']:.0f}%"
             f"{' SATURATED' if d['client_saturated'] else ''}")
+
+
+def render_reports(paths):
+    merged = None
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        if merged is None:
+            merged = data
+        else:
+            merged["runs"] += data["runs"]
+            merged["skipped"] += data.get("skipped", [])
+            merged["elapsed_s"] = merged.get("elapsed_s", 0) + data.get("elapsed_s", 0)
+    print(report.render(merged))
+    return 0
+
+
+def schedule(plan, rounds, pacings, gcs):
+    """Every run in order: per point, per round, each pacing, each collector, every server in turn.
+    A server without a JVM runs once per pacing (first collector's pass): it has no collector."""
+    runs = []
+    for point, point_servers in plan:
+        for round_no in range(1, rounds + 1):
+            for pacing in (pacings if point.paced else [None]):
+                for gc_index, gc in enumerate(gcs):
+                    for name in point_servers:
+                        server = servers.SERVERS[name]
+                        if server.jvm or gc_index == 0:
+                            runs.append((point, server, round_no, pacing, gc if server.jvm else None))
+    return runs
 
 
 def main(argv):
     args = parse_args(argv)
     if args.report:
-        merged = None
-        for path in args.report:
-            with open(path) as f:
-                data = json.load(f)
-            if merged is None:
-                merged = data
-            else:
-                merged["runs"] += data["runs"]
-                merged["skipped"] += data.get("skipped", [])
-                merged["elapsed_s"] = merged.get("elapsed_s", 0) + data.get("elapsed_s", 0)
-        print(report.render(merged))
-        return 0
+        return render_reports(args.report)
 
     mode = points.MODES["quick" if args.quick else "full"]
-    names = args.servers.split(",") if args.servers else list(servers.DEFAULT_ORDER)
-    unknown = [n for n in names if n not in servers.SERVERS]
-    if unknown:
-        print(f"bench: unknown server(s) {', '.join(unknown)}; known: {', '.join(servers.DEFAULT_ORDER)}", file=sys.stderr)
-        return 2
     try:
-        selected_points = [points.parse(p) for p in (args.points.split(",") if args.points else mode.points)]
+        point_names = args.points.split(",") if args.points else (points.HTTP if args.http else mode.points)
+        selected_points = [points.parse(p) for p in point_names]
     except ValueError as e:
         print(f"bench: {e}", file=sys.stderr)
         return 2
+    http_points = any(p.kind == "http" for p in selected_points)
+    default_servers = (list(servers.DEFAULT_ORDER) if any(p.kind != "http" for p in selected_points) else []) + \
+        (list(servers.HTTP_ORDER) if http_points else [])
+    names = args.servers.split(",") if args.servers else default_servers
+    unknown = [n for n in names if n not in servers.SERVERS]
+    if unknown:
+        print(f"bench: unknown server(s) {', '.join(unknown)}; known: {', '.join(servers.SERVERS)}", file=sys.stderr)
+        return 2
+    if args.client_threads is not None and (args.pacing == "single" or args.client_threads < 2):
+        print("bench: --client-threads sets the loops of the threads pacing (2 or more); add --pacing threads or "
+              "--pacing both", file=sys.stderr)
+        return 2
+    pacings = points.pacings(args.pacing, args.client_threads or points.PACING_THREADS)
+    gcs = ["serial", "g1"] if args.gc == "both" else [args.gc]
     rounds = args.rounds or mode.rounds
     warmup = mode.warmup_s if args.warmup is None else args.warmup
     duration = args.duration or mode.duration_s
 
-    for tool in ("taskset", "gcc"):
+    for tool in ("taskset", "gcc") + (("wrk",) if http_points else ()):
         if shutil.which(tool) is None:
             print(f"bench: {tool} is required (apt-get install {'util-linux' if tool == 'taskset' else tool})",
                   file=sys.stderr)
@@ -152,6 +205,7 @@ def main(argv):
 
     fd_limit = raise_fd_limit()
     jvm_needed = any(servers.SERVERS[n].jvm for n in names)
+    examples_needed = http_points and "glisten-http" in names
     try:
         loadgen_tls = build.build_c()
         java, java_version = build.find_java() if jvm_needed or args.build_only else (None, 0)
@@ -160,6 +214,13 @@ def main(argv):
     except build.BuildError as e:
         print(f"bench: {e}", file=sys.stderr)
         return 2
+    if examples_needed:
+        problem = glisten_http_problem(java, java_version, args, build.EXAMPLES_JAR)
+        if problem:
+            print(f"bench: the HTTP point needs glisten's `http` example, and {problem}\n"
+                  f"bench: to measure the Netty side alone: benchmarks/bench --http --servers netty-http",
+                  file=sys.stderr)
+            return 2
     if args.build_only:
         print(f"bench: built {build.C_OUT}/echo_epoll, {build.C_OUT}/syscall_cost, {build.C_OUT}/loadgen"
               f" ({'with' if loadgen_tls else 'without'} TLS) and {build.JAR}")
@@ -172,14 +233,19 @@ def main(argv):
     logs_dir = os.path.join(RESULTS, f"{stamp}-logs")
     os.makedirs(logs_dir, exist_ok=True)
     ctx = runner.Context(java=java, java_version=java_version, server_cpu=args.server_cpu, client_cpu=args.client_cpu,
-                         client_threads=args.client_threads, warmup_s=warmup, duration_s=duration, bind=args.bind,
-                         logs_dir=logs_dir, loadgen_tls=loadgen_tls)
+                         warmup_s=warmup, duration_s=duration, bind=args.bind, logs_dir=logs_dir,
+                         loadgen_tls=loadgen_tls)
 
     # What runs where: (point, [servers]); and what cannot run, with the reason.
     plan, skipped = [], []
     for point in selected_points:
-        runnable = list(names)
-        if point.kind in ("echo", "tls", "idle") and point.connections + 64 > fd_limit:
+        protocol = "http" if point.kind == "http" else "echo"
+        runnable = [n for n in names if servers.SERVERS[n].protocol == protocol]
+        if not runnable:
+            skipped.append(f"{point.name}: none of the selected servers speaks {protocol} "
+                           f"(those that do: {', '.join(n for n, s in servers.SERVERS.items() if s.protocol == protocol)})")
+            continue
+        if point.kind in ("echo", "tls", "idle", "http") and point.connections + 64 > fd_limit:
             skipped.append(f"{point.name}: needs {point.connections + 64} file descriptors per process, the limit is "
                            f"{fd_limit} (ulimit -Hn)")
             continue
@@ -198,42 +264,44 @@ def main(argv):
         if runnable:
             plan.append((point, runnable))
 
-    total = sum(len(s) for _, s in plan) * rounds
-    estimate = sum(len(s) * rounds * (1.5 + (8 if p.kind == "idle" else warmup + duration) + p.connections / 5000)
-                   for p, s in plan)
+    runs = schedule(plan, rounds, pacings, gcs)
+    if not runs:
+        print("bench: nothing to run" + "".join(f"\nbench: not run: {s}" for s in skipped), file=sys.stderr)
+        shutil.rmtree(logs_dir)
+        return 2
+    estimate = sum(1.5 + (8 if p.kind == "idle" else warmup + duration) + p.connections / 5000 for p, *_ in runs)
     about = f"{estimate / 60:.0f} min" if estimate >= 120 else f"{estimate:.0f} s"
-    print(f"bench: {total} runs, about {about}; results in {out_json}", flush=True)
+    print(f"bench: {len(runs)} runs, about {about}; results in {out_json}", flush=True)
     for s in skipped:
         print(f"bench: not run: {s}", flush=True)
     if args.dry_run:
         for point, point_servers in plan:
-            print(f"bench: {point.name}: {rounds} round(s) of {' '.join(point_servers)}")
+            paced = f" x pacing {'/'.join(p.name for p in pacings)}" if point.paced else ""
+            print(f"bench: {point.name}: {rounds} round(s){paced} x gc {'/'.join(gcs)} of {' '.join(point_servers)}")
         shutil.rmtree(logs_dir)
         return 0
 
     config = {"mode": "quick" if args.quick else "full", "rounds": rounds, "warmup_s": warmup, "duration_s": duration,
               "servers": names, "points": [p.name for p in selected_points], "server_cpu": args.server_cpu,
-              "client_cpu": args.client_cpu, "client_threads": args.client_threads, "bind": args.bind,
-              "fd_limit": fd_limit, "java": java,
-              "jvm_flags": {n: servers.SERVERS[n].jvm_flags(java_version) for n in names if servers.SERVERS[n].jvm},
-              "server_commands": {n: servers.SERVERS[n].command(java, java_version, args.bind) for n in names}}
+              "client_cpu": args.client_cpu, "bind": args.bind, "fd_limit": fd_limit, "java": java,
+              "pacings": {p.name: {"loadgen_args": p.loadgen_args(), "description": p.description} for p in pacings},
+              "gcs": gcs,
+              "jvm_flags": {f"{n} ({gc})" if len(gcs) > 1 else n: servers.SERVERS[n].jvm_flags(java_version, gc)
+                            for n in names if servers.SERVERS[n].jvm for gc in gcs},
+              "server_commands": {n: servers.SERVERS[n].command(java, java_version, args.bind, gc=gcs[0]) for n in names}}
     data = {"started": started.isoformat(timespec="seconds"), "config": config,
-            "machine": machine_info(java, jvm_needed), "skipped": skipped, "runs": []}
+            "machine": machine_info(java, jvm_needed, http_points), "skipped": skipped, "runs": []}
 
     t0 = time.monotonic()
-    index = 0
     try:
-        for point, point_servers in plan:
-            for round_no in range(1, rounds + 1):
-                for name in point_servers:
-                    index += 1
-                    record = runner.run(ctx, point, servers.SERVERS[name], round_no)
-                    data["runs"].append(record)
-                    print(progress(index, total, record), flush=True)
-                    data["elapsed_s"] = time.monotonic() - t0
-                    with open(out_json, "w") as f:
-                        json.dump(data, f, indent=1)
-                    time.sleep(0.5)  # let the closed sockets and the exited process leave the CPUs
+        for index, (point, server, round_no, pacing, gc) in enumerate(runs, 1):
+            record = runner.run(ctx, point, server, round_no, pacing, gc)
+            data["runs"].append(record)
+            print(progress(index, len(runs), record), flush=True)
+            data["elapsed_s"] = time.monotonic() - t0
+            with open(out_json, "w") as f:
+                json.dump(data, f, indent=1)
+            time.sleep(0.5)  # let the closed sockets and the exited process leave the CPUs
     except KeyboardInterrupt:
         print("bench: interrupted; reporting what was measured", file=sys.stderr)
 
@@ -246,3 +314,20 @@ def main(argv):
     print()
     print(markdown)
     return 0
+
+
+def glisten_http_problem(java, java_version, args, jar):
+    """Why glisten's `http` example cannot be measured (None when it can): the examples module is
+    being written alongside the harness, so its absence is a clear message, not a traceback."""
+    if not args.no_build:
+        try:
+            build.build_examples_jar()
+        except build.BuildError as e:
+            return f"building the examples jar failed: {str(e)[-1500:]}"
+    if not os.path.exists(jar):
+        return f"{jar} does not exist (build it: mvn -B -q -DskipTests package -pl examples -am)"
+    try:
+        runner.probe(java, java_version, args.bind, servers.SERVERS["glisten-http"], args.server_cpu)
+    except (runner.StartError, runner.wrk.WrkError, OSError) as e:
+        return f"it did not serve: {e}"
+    return None

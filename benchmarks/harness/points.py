@@ -1,17 +1,24 @@
-"""The measurement points: what `--points` accepts and what the quick and full modes run."""
+"""The measurement points (what `--points` accepts, what the quick and full modes run) and the
+client pacings (`--pacing`)."""
 import re
 from dataclasses import dataclass
 
 CONNECT_RATE_WORKERS = 8
 IDLE_CONNECTIONS = 10_000
+HTTP_CONNECTIONS = 100
 
 
 @dataclass(frozen=True)
 class Point:
     name: str          # as written on the command line and in the report
-    kind: str          # echo | tls | connect-rate | idle
-    connections: int   # echo/tls/idle: connections; connect-rate: parallel workers
-    size: int          # bytes per message
+    kind: str          # echo | tls | connect-rate | idle | http
+    connections: int   # echo/tls/idle/http: connections; connect-rate: parallel workers
+    size: int          # bytes per message (http: 0, the response is the server's)
+
+    @property
+    def paced(self):
+        """Whether loadgen's echo loop drives this point, so that `--pacing` applies."""
+        return self.kind in ("echo", "tls")
 
     @property
     def label(self):
@@ -20,11 +27,14 @@ class Point:
             return f"{'TLS 1.3 ' if self.kind == 'tls' else ''}{self.connections:,} x {size}"
         if self.kind == "connect-rate":
             return f"connect, echo {self.size} B, close; {self.connections} workers"
+        if self.kind == "http":
+            return f"HTTP GET, {self.connections:,} connections"
         return f"{self.connections:,} idle connections"
 
 
 def parse(text):
-    """'100x64', 'tls-100x4096', 'connect-rate' (or 'connect-rate-8'), 'idle' (or 'idle-10000')."""
+    """'100x64', 'tls-100x4096', 'connect-rate' (or 'connect-rate-8'), 'idle' (or 'idle-10000'),
+    'http' (or 'http-100')."""
     text = text.strip()
     if m := re.fullmatch(r"(tls-)?(\d+)x(\d+)", text):
         return Point(text, "tls" if m.group(1) else "echo", int(m.group(2)), int(m.group(3)))
@@ -34,11 +44,16 @@ def parse(text):
     if m := re.fullmatch(r"idle(?:-(\d+))?", text):
         count = int(m.group(1) or IDLE_CONNECTIONS)
         return Point(f"idle-{count}", "idle", count, 64)
-    raise ValueError(f"not a point: {text!r} (examples: 100x64, 1000x4096, tls-100x4096, connect-rate, idle)")
+    if m := re.fullmatch(r"http(?:-(\d+))?", text):
+        count = int(m.group(1) or HTTP_CONNECTIONS)
+        return Point(f"http-{count}", "http", count, 0)
+    raise ValueError(f"not a point: {text!r} (examples: 100x64, 1000x4096, tls-100x4096, connect-rate, idle, http)")
 
 
 FULL = [f"{c}x{s}" for c in (1, 100, 1000, 10_000) for s in (64, 4096)] + ["tls-100x4096", "connect-rate", "idle"]
 QUICK = ["100x64", "1000x4096", "connect-rate"]
+# `--http`: not in the full mode, since it needs the examples jar and measures another protocol.
+HTTP = [f"http-{HTTP_CONNECTIONS}"]
 
 
 @dataclass(frozen=True)
@@ -56,3 +71,32 @@ MODES = {
     # The published table: every point, every server, three alternating rounds.
     "full": Mode("full", rounds=3, warmup_s=3, duration_s=10, points=tuple(FULL)),
 }
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How loadgen's echo loop paces its connections. A ratio that holds for one client's rhythm
+    only is not a result, so a run can measure every point under two."""
+    name: str
+    threads: int
+
+    def loadgen_args(self):
+        return ["-t", str(self.threads)]
+
+    @property
+    def description(self):
+        if self.threads == 1:
+            return "one epoll loop drives every connection (loadgen -t 1; every earlier table)"
+        # Measured at 100 and 1,000 x 4 KiB against glisten and Netty: 1.3-6x the client's sleeps per
+        # round trip of one loop, and the loops preempt each other, so answers meet a client more often asleep.
+        return (f"{self.threads} epoll loops on the client's one core, each owning 1/{self.threads} of the "
+                f"connections (loadgen -t {self.threads}): fewer ready sockets per wait, more sleeps and wake-ups")
+
+
+PACING_THREADS = 4
+
+
+def pacings(choice, threads=PACING_THREADS):
+    """`--pacing single|threads|both` as Pacing values, in the order each round runs them."""
+    single, several = Pacing("single", 1), Pacing("threads", threads)
+    return {"single": [single], "threads": [several], "both": [single, several]}[choice]

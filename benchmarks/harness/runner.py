@@ -1,4 +1,5 @@
-"""Runs one server at one point once: start it pinned, drive it with loadgen pinned elsewhere, measure."""
+"""Runs one server at one point once: start it pinned, drive it with loadgen (or wrk, for HTTP)
+pinned elsewhere, measure."""
 import json
 import os
 import select
@@ -6,8 +7,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from . import build
-from .servers import RunningServer, StartError
+from . import build, wrk
+from .servers import DEFAULT_GC, RunningServer, StartError
 
 # A run counts the client as saturated when loadgen used this share of its cores (getrusage), or
 # its core was this busy in /proc/stat (softirq included: on loopback the sender's core does much of
@@ -24,7 +25,6 @@ class Context:
     java_version: int
     server_cpu: int
     client_cpu: int
-    client_threads: int
     warmup_s: float
     duration_s: float
     bind: str
@@ -78,6 +78,8 @@ def derive(ctx, result, operations_key):
         "server_core_busy_percent": round(100.0 * server["busy_ticks"] / max(1, server["total_ticks"]), 1),
         "client_core_busy_percent": round(client_core, 1),
         "client_process_percent": client_process,
+        # How often the client went to sleep in epoll_wait per operation: the rhythm a pacing sets.
+        "client_sleeps_per_op": (own["voluntary_switches"] / ops) if ops and "voluntary_switches" in own else None,
         # loadgen is pinned to one core, so 100% is all it can get however many threads it runs.
         "client_saturated": client_process >= CLIENT_SATURATED_PROCESS_PERCENT
                             or client_core >= CLIENT_SATURATED_CORE_PERCENT,
@@ -92,27 +94,35 @@ def _run_loadgen(ctx, args, timeout):
     return command, done.returncode, result, done.stderr.strip()
 
 
-def run(ctx, point, server, round_no):
-    """One measurement; returns a JSON-able record (status ok or failed, with the reason)."""
+def run(ctx, point, server, round_no, pacing=None, gc=None):
+    """One measurement; returns a JSON-able record (status ok or failed, with the reason).
+
+    pacing: a points.Pacing for the echo points (None elsewhere); gc: a key of servers.GC_FLAGS for
+    JVM servers (None for the C server)."""
     record = {"point": point.name, "kind": point.kind, "server": server.name, "round": round_no,
+              "pacing": pacing.name if pacing else None, "gc": gc,
               "background_busy_percent": background_busy([ctx.server_cpu, ctx.client_cpu])}
-    log_path = os.path.join(ctx.logs_dir, f"{point.name}-{server.name}-r{round_no}.log")
+    labels = "".join(f"-{label}" for label in (record["pacing"], gc) if label)
+    log_path = os.path.join(ctx.logs_dir, f"{point.name}-{server.name}{labels}-r{round_no}.log")
     tls = ctx.tls_files if point.kind == "tls" else None
-    running = RunningServer(server, server.command(ctx.java, ctx.java_version, ctx.bind, tls), ctx.server_cpu, log_path)
+    command = server.command(ctx.java, ctx.java_version, ctx.bind, tls, gc or DEFAULT_GC)
+    running = RunningServer(server, command, ctx.server_cpu, log_path)
     record["server_command"] = running.command
     try:
         running.start()
         record["server_pid"] = running.pid
-        if point.kind in ("echo", "tls"):
-            _echo(ctx, point, running, record)
+        if point.paced:
+            _echo(ctx, point, running, record, pacing)
         elif point.kind == "connect-rate":
             _connect_rate(ctx, point, running, record)
+        elif point.kind == "http":
+            _http(ctx, point, running, record)
         else:
             _idle(ctx, point, running, record)
         if not running.alive():
             raise StartError(f"the server died during the run: {running.tail()}")
         record.setdefault("status", "ok")
-    except (StartError, subprocess.TimeoutExpired, OSError, ValueError) as e:
+    except (StartError, wrk.WrkError, subprocess.TimeoutExpired, OSError, ValueError) as e:
         record["status"] = "failed"
         record["reason"] = str(e)
     finally:
@@ -121,9 +131,31 @@ def run(ctx, point, server, round_no):
     return record
 
 
-def _echo(ctx, point, running, record):
+def probe(java, java_version, bind, server, cpu):
+    """Starts a server once and checks that it answers a GET as expected; raises StartError or
+    wrk.WrkError saying why not."""
+    log_path = os.path.join(build.BENCHMARKS, "target", f"probe-{server.name}.log")
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    running = RunningServer(server, server.command(java, java_version, bind), cpu, log_path)
+    try:
+        try:
+            running.start(timeout=30)
+        except StartError as e:
+            # A usage error names its cause on its first line; the tail would be the usage text.
+            with open(log_path, errors="replace") as f:
+                first = next((line.strip() for line in f if line.strip()), "no output")
+            raise StartError(f"{server.name} did not start listening: {first} (whole output: {log_path})") from e
+        answer = wrk.check(bind, running.port)
+        if not answer["as_expected"]:
+            raise wrk.WrkError(f"GET / was answered {answer['status']} {answer['body']!r}, "
+                               f"not 200 {wrk.EXPECTED_BODY.decode()!r}")
+    finally:
+        running.stop()
+
+
+def _echo(ctx, point, running, record, pacing):
     args = ["echo", "--host", ctx.bind, "--port", str(running.port), "-c", str(point.connections),
-            "-s", str(point.size), "-t", str(ctx.client_threads), "-w", str(ctx.warmup_s), "-d", str(ctx.duration_s),
+            "-s", str(point.size), *pacing.loadgen_args(), "-w", str(ctx.warmup_s), "-d", str(ctx.duration_s),
             "--cpu-stat", f"{ctx.server_cpu},{ctx.client_cpu}", "--pid-stat", str(running.pid)]
     if point.kind == "tls":
         args.append("--tls")
@@ -146,6 +178,37 @@ def _connect_rate(ctx, point, running, record):
         raise StartError(f"loadgen failed ({code}): {stderr}")
     record["result"] = result
     record["derived"] = derive(ctx, result, "connections_done")
+
+
+def _http(ctx, point, running, record):
+    host = f"[{ctx.bind}]" if ":" in ctx.bind else ctx.bind
+    record["check"] = wrk.check(ctx.bind, running.port)
+    url = f"http://{host}:{running.port}/"
+    if ctx.warmup_s > 0:  # JIT and first buffers, as loadgen's unmeasured warm-up does for the echo points
+        wrk.run(ctx.client_cpu, point.connections, url, ctx.warmup_s)
+    # wrk cannot sample at the edges of its window as loadgen does, so the window here is wrk's whole
+    # life; its start (100 connects) and exit add a few milliseconds of almost idle time.
+    cpus = [ctx.server_cpu, ctx.client_cpu]
+    ticks_before, process_before = cpu_ticks(cpus), _process_ticks(running.pid)
+    command, result = wrk.run(ctx.client_cpu, point.connections, url, ctx.duration_s)
+    ticks_after, process_after = cpu_ticks(cpus), _process_ticks(running.pid)
+    result["clk_tck"] = os.sysconf("SC_CLK_TCK")
+    result["cpu_stat"] = [{"cpu": cpu, "busy_ticks": ticks_after[cpu][0] - ticks_before[cpu][0],
+                           "total_ticks": ticks_after[cpu][1] - ticks_before[cpu][1]} for cpu in cpus]
+    if process_before is not None and process_after is not None:
+        result["pid_stat"] = {"pid": running.pid, "cpu_ticks": process_after - process_before}
+    record.update(wrk_command=command, rss_kib_end=_rss(running), result=result)
+    record["derived"] = derive(ctx, result, "requests")
+
+
+def _process_ticks(pid):
+    """utime + stime of a process in clock ticks (fields 14 and 15 of /proc/PID/stat, after the comm)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _idle(ctx, point, running, record):

@@ -9,15 +9,23 @@ from . import build
 
 # ---------------------------------------------------------------------------------------------
 # JVM flags. Every JVM server gets JVM_COMMON_FLAGS (one heap size for all, so idle memory and GC
-# work compare); each row adds its own below. The glisten row's flags live in GLISTEN_JVM_FLAGS
-# only: that is the one place to tune them (jdk.virtualThreadScheduler.parallelism, jdk.readPollers,
-# GC choice, ...). Log every change and what it gave in docs/BENCHMARKS.md, "Tuning log".
+# work compare) and one collector's flags from GC_FLAGS (`bench --gc`); each row adds its own below.
+# The glisten row's flags live in GLISTEN_JVM_FLAGS only: that is the one place to tune them
+# (jdk.virtualThreadScheduler.parallelism, jdk.readPollers, ...). Log every change and what it gave in docs/BENCHMARKS.md, "Tuning log".
 # ---------------------------------------------------------------------------------------------
 
 JVM_COMMON_FLAGS = [
     "-Xms1g", "-Xmx1g",       # fixed heap, identical for every JVM server; no pre-touch, so RSS shows what is used
-    "-XX:+UseSerialGC",       # what the JVM picks by itself when pinned to one CPU; explicit so no row differs
 ]
+
+# Explicit either way, so no row differs. Serial is what the JVM picks by itself on one CPU and what
+# every earlier table used, so it stays the default; G1 is what most deployments run (more than one
+# CPU, or the JDK's choice for servers), and its barriers and concurrent work cost more per allocation.
+GC_FLAGS = {
+    "serial": ["-XX:+UseSerialGC"],
+    "g1": ["-XX:+UseG1GC"],
+}
+DEFAULT_GC = "serial"
 
 # None yet: the JDK's defaults, which on the one CPU the server is pinned to mean one carrier thread
 # (jdk.virtualThreadScheduler.parallelism=1) and the default poller settings.
@@ -30,30 +38,34 @@ THREADS_JVM_FLAGS = []
 
 
 class Server:
-    """One row of the table: a name, how to start it, and whether it can serve TLS."""
+    """One row of the table: a name, how to start it, what it speaks (echo or http), whether it can serve TLS."""
 
-    def __init__(self, name, description, jar_name=None, extra_flags=(), tls=False, c_binary=None):
+    def __init__(self, name, description, jar_name=None, extra_flags=(), tls=False, c_binary=None,
+                 protocol="echo", jar=build.JAR):
         self.name = name
         self.description = description
-        self.jar_name = jar_name
+        self.jar_name = jar_name    # the jar's subcommand
+        self.jar = jar
         self.extra_flags = list(extra_flags)
         self.tls = tls
         self.c_binary = c_binary
+        self.protocol = protocol
 
     @property
     def jvm(self):
         return self.jar_name is not None
 
-    def jvm_flags(self, java_version):
-        flags = list(JVM_COMMON_FLAGS) + list(self.extra_flags)
-        if self.jar_name and self.jar_name.startswith("netty") and java_version >= 24:
+    def jvm_flags(self, java_version, gc=DEFAULT_GC):
+        flags = list(JVM_COMMON_FLAGS) + GC_FLAGS[gc] + list(self.extra_flags)
+        if self.name.startswith("netty") and java_version >= 24:
             flags += NETTY_JVM_FLAGS_JDK24
         return flags
 
-    def command(self, java, java_version, bind, tls_files=None):
+    def command(self, java, java_version, bind, tls_files=None, gc=DEFAULT_GC):
         if self.c_binary:
             return [os.path.join(build.C_OUT, self.c_binary), "--port", "0", "--bind", bind]
-        command = [java, *self.jvm_flags(java_version), "-jar", build.JAR, self.jar_name, "--port", "0", "--bind", bind]
+        command = [java, *self.jvm_flags(java_version, gc), "-jar", self.jar, self.jar_name, "--port", "0",
+                   "--bind", bind]
         if tls_files:
             command += ["--tls-cert", tls_files[0], "--tls-key", tls_files[1]]
         return command
@@ -68,11 +80,32 @@ SERVERS = {s.name: s for s in [
     Server("netty-epoll-2", "Netty 4.2, native epoll, 1 boss + 2 worker event loops", jar_name="netty-epoll-2"),
     Server("threads", "platform thread per connection, blocking java.net.Socket", jar_name="threads",
            extra_flags=THREADS_JVM_FLAGS),
+    # The HTTP point (wrk). glisten's row is the examples jar's `http` example, started as a user would
+    # start it, with the glisten row's JVM flags.
+    Server("glisten-http", "glisten's `http` example (examples jar), virtual thread per connection",
+           jar_name="http", jar=build.EXAMPLES_JAR, extra_flags=GLISTEN_JVM_FLAGS, protocol="http"),
+    Server("netty-http", "Netty 4.2 HTTP/1.1 hello world (HttpServerCodec), native epoll, 1 boss + 1 worker",
+           jar_name="netty-http", protocol="http"),
 ]}
 
+# A before-and-after row: glisten's echo from the benchmarks jar of an earlier commit, named by
+# GLISTEN_BASELINE_JAR (build it in a `git worktree` of that commit with `mvn -q package -DskipTests`),
+# so a change is measured against its own starting point and Netty in the same run.
+if os.environ.get("GLISTEN_BASELINE_JAR"):
+    SERVERS["glisten-baseline"] = Server(
+        "glisten-baseline", f"glisten's echo from {os.environ['GLISTEN_BASELINE_JAR']} (GLISTEN_BASELINE_JAR)",
+        jar_name="glisten", jar=os.environ["GLISTEN_BASELINE_JAR"], extra_flags=GLISTEN_JVM_FLAGS, tls=True)
+
 DEFAULT_ORDER = ["c-epoll", "glisten", "netty-epoll", "netty-nio", "netty-epoll-2", "threads"]
+HTTP_ORDER = ["glisten-http", "netty-http"]
 BASELINE = "netty-epoll"
+HTTP_BASELINE = "netty-http"
 LIMIT = "c-epoll"
+
+
+def baseline_for(kind):
+    """The row every ratio of a point of this kind is taken against."""
+    return HTTP_BASELINE if kind == "http" else BASELINE
 
 # Why a server has no TLS row yet; the TLS point lists these as "not run".
 NO_TLS_REASON = {

@@ -1,7 +1,7 @@
 /*
  * loadgen: the closed-loop load generator of the glisten benchmarks.
  *
- *   loadgen echo         --port N [--host 127.0.0.1] -c CONNECTIONS -s BYTES [-t THREADS]
+ *   loadgen echo         --port N [--host 127.0.0.1] -c CONNECTIONS -s BYTES [-t THREADS] [--batch EVENTS]
  *                        [-w WARMUP_S] [-d DURATION_S] [--tls] [--cpu-stat 1,0] [--pid-stat PID]
  *   loadgen connect-rate --port N [--host H] -W WORKERS [-s BYTES] [-w WARMUP_S] [-d DURATION_S] [--cpu-stat LIST]
  *   loadgen idle         --port N [--host H] -c CONNECTIONS [-s BYTES]
@@ -10,7 +10,13 @@
  * connection runs a closed loop: send S bytes, wait until all S have come back, send the next S.
  * Each of T threads (default 1) drives its share of the connections from its own level-triggered
  * epoll set with nonblocking sockets: one read(2) per readiness event, partial writes resumed on
- * EPOLLOUT. Every byte that comes back is compared with what was sent: message k of connection c
+ * EPOLLOUT. -t and --batch (the most events one epoll_wait(2) returns, default 512) set the
+ * client's rhythm: several loops on one core each see fewer ready sockets per wait and take turns
+ * on the core, so the client sleeps and is woken more often (the harness's "threads" pacing); a
+ * small batch makes it ask the kernel again after every few answers. The output counts the waits,
+ * the events per wait and the client's voluntary context switches (each one a sleep that some
+ * server write had to wake), so two pacings can be told apart by more than their flags.
+ * Every byte that comes back is compared with what was sent: message k of connection c
  * is the window at offset (c * 40503 + k * 977) mod 65536 of one pseudo-random pattern, so a
  * flipped byte, a byte from another connection or a stale message all count as errors. A failed
  * connection (verification error, EOF, reset) is counted once and closed; the others go on.
@@ -66,7 +72,8 @@
 #define PATTERN_SPAN 65536u
 #define MAX_SIZE (1u << 20)
 #define SCRATCH_SIZE (64 * 1024)
-#define MAX_EVENTS 512
+#define DEFAULT_BATCH 512
+#define MAX_BATCH 65536
 #define MAX_CPUS 64
 
 /* ---------------------------------------------------------------- time */
@@ -154,6 +161,7 @@ static struct {
     const char *host;
     int port;
     int connections, size, threads, workers;
+    int batch; /* most events per epoll_wait; 0 until given, then DEFAULT_BATCH */
     double warmup_s, duration_s, connect_timeout_s;
     int tls;
     int cpus[MAX_CPUS], ncpus;
@@ -264,8 +272,10 @@ static void print_cpu_json(const struct cpu_sample *a, const struct cpu_sample *
     double wall = (double)(b->at - a->at) / 1e9;
     double user = tv_s(b->self.ru_utime) - tv_s(a->self.ru_utime);
     double sys = tv_s(b->self.ru_stime) - tv_s(a->self.ru_stime);
-    printf(",\"measured_s\":%.6f,\"client_cpu\":{\"user_s\":%.4f,\"sys_s\":%.4f,\"percent\":%.2f}", wall, user, sys,
-           wall > 0 ? 100.0 * (user + sys) / wall : 0);
+    printf(",\"measured_s\":%.6f,\"client_cpu\":{\"user_s\":%.4f,\"sys_s\":%.4f,\"percent\":%.2f,"
+           "\"voluntary_switches\":%ld,\"involuntary_switches\":%ld}",
+           wall, user, sys, wall > 0 ? 100.0 * (user + sys) / wall : 0, b->self.ru_nvcsw - a->self.ru_nvcsw,
+           b->self.ru_nivcsw - a->self.ru_nivcsw);
     printf(",\"clk_tck\":%ld,\"cpu_stat\":[", sysconf(_SC_CLK_TCK));
     for (int i = 0; i < opt.ncpus; i++) {
         printf("%s{\"cpu\":%d,\"busy_ticks\":%llu,\"total_ticks\":%llu}", i ? "," : "", opt.cpus[i],
@@ -402,6 +412,7 @@ struct worker {
     struct histogram latency;
     uint64_t trips, warm_trips;
     uint64_t first_max, first_done;
+    uint64_t waits, events; /* epoll_wait calls begun in the measured window, and the events they returned */
     unsigned char scratch[SCRATCH_SIZE];
 };
 
@@ -554,14 +565,22 @@ static void receive(struct worker *w, struct conn *c) {
 
 static void *run_worker(void *arg) {
     struct worker *w = arg;
-    struct epoll_event events[MAX_EVENTS];
+    struct epoll_event *events = malloc((size_t)opt.batch * sizeof *events);
+    if (events == NULL) {
+        perror("loadgen: malloc");
+        exit(2);
+    }
     uint64_t now = now_ns();
     for (int i = 0; i < w->count; i++) start_message(w, w->conns[i], now);
     while (!interrupted) {
         now = now_ns();
         if (now >= t_end) break;
         uint64_t left_ms = (t_end - now) / 1000000u + 1;
-        int n = epoll_wait(w->ep, events, MAX_EVENTS, left_ms > 100 ? 100 : (int)left_ms);
+        int n = epoll_wait(w->ep, events, opt.batch, left_ms > 100 ? 100 : (int)left_ms);
+        if (now >= t_measure) {
+            w->waits++;
+            if (n > 0) w->events += (uint64_t)n;
+        }
         for (int i = 0; i < n; i++) {
             struct conn *c = events[i].data.ptr;
             if (c->dead) continue;
@@ -583,6 +602,7 @@ static void *run_worker(void *arg) {
             }
         }
     }
+    free(events);
     return NULL;
 }
 
@@ -652,10 +672,12 @@ static int run_echo(void) {
     for (int t = 0; t < opt.threads; t++) pthread_join(workers[t].thread, NULL);
 
     static struct histogram latency;
-    uint64_t trips = 0, first_max = 0, first_done = 0;
+    uint64_t trips = 0, first_max = 0, first_done = 0, waits = 0, events = 0;
     for (int t = 0; t < opt.threads; t++) {
         merge(&latency, &workers[t].latency);
         trips += workers[t].trips;
+        waits += workers[t].waits;
+        events += workers[t].events;
         first_done += workers[t].first_done;
         if (workers[t].first_max > first_max) first_max = workers[t].first_max;
     }
@@ -673,11 +695,13 @@ static int run_echo(void) {
     double rate = seconds > 0 ? (double)trips / seconds : 0;
 
     printf("{\"mode\":\"echo\",\"host\":\"%s\",\"port\":%d,\"connections\":%d,\"connected\":%d,\"size\":%d,\"threads\":%d,"
-           "\"tls\":%s,\"verify\":true,\"warmup_s\":%.3f,\"duration_s\":%.3f,\"connect_s\":%.3f",
-           opt.host, opt.port, count, connected, opt.size, opt.threads, opt.tls ? "true" : "false", opt.warmup_s,
-           opt.duration_s, connect_s);
+           "\"batch\":%d,\"tls\":%s,\"verify\":true,\"warmup_s\":%.3f,\"duration_s\":%.3f,\"connect_s\":%.3f",
+           opt.host, opt.port, count, connected, opt.size, opt.threads, opt.batch, opt.tls ? "true" : "false",
+           opt.warmup_s, opt.duration_s, connect_s);
     printf(",\"round_trips\":%llu,\"round_trips_per_s\":%.1f,\"mb_per_s\":%.3f", (unsigned long long)trips, rate,
            rate * opt.size / 1e6);
+    printf(",\"epoll_waits\":%llu,\"events_per_wait\":%.2f", (unsigned long long)waits,
+           waits ? (double)events / (double)waits : 0);
     print_latency_json("latency_us", &latency);
     printf(",\"first_round_trip_max_us\":%.1f,\"connections_with_a_round_trip\":%llu,\"stalled_connections\":%d,"
            "\"oldest_unanswered_us\":%.1f",
@@ -687,12 +711,14 @@ static int run_echo(void) {
     printf("}\n");
     fflush(stdout);
     fprintf(stderr,
-            "echo %dx%dB%s: %.0f round trips/s, %.2f MB/s, latency us p50 %.1f p99 %.1f p99.9 %.1f max %.1f, "
-            "slowest first %.1f us, errors %llu, stalled %d (oldest unanswered %.1f us), client CPU %.0f%%\n",
-            count, opt.size, opt.tls ? " TLS" : "", rate, rate * opt.size / 1e6, percentile_us(&latency, 0.5),
-            percentile_us(&latency, 0.99), percentile_us(&latency, 0.999), (double)latency.max / 1000.0,
-            (double)first_max / 1000.0, (unsigned long long)total_errors(), stalled, (double)oldest / 1000.0,
-            client_percent(&before, &after));
+            "echo %dx%dB%s, %d thread(s), batch %d: %.0f round trips/s, %.2f MB/s, latency us p50 %.1f p99 %.1f "
+            "p99.9 %.1f max %.1f, slowest first %.1f us, errors %llu, stalled %d (oldest unanswered %.1f us), "
+            "client CPU %.0f%%, %.1f events per wait, %.3f sleeps per round trip\n",
+            count, opt.size, opt.tls ? " TLS" : "", opt.threads, opt.batch, rate, rate * opt.size / 1e6,
+            percentile_us(&latency, 0.5), percentile_us(&latency, 0.99), percentile_us(&latency, 0.999),
+            (double)latency.max / 1000.0, (double)first_max / 1000.0, (unsigned long long)total_errors(), stalled,
+            (double)oldest / 1000.0, client_percent(&before, &after), waits ? (double)events / (double)waits : 0,
+            trips ? (double)(after.self.ru_nvcsw - before.self.ru_nvcsw) / (double)trips : 0);
     for (int i = 0; i < count; i++) {
         if (conns[i].dead) continue;
 #ifdef LOADGEN_TLS
@@ -804,12 +830,37 @@ static void usage(const char *problem) {
     if (problem) fprintf(stderr, "loadgen: %s\n", problem);
     fprintf(stderr,
             "usage: loadgen echo         --port N [--host 127.0.0.1] -c CONNECTIONS -s BYTES [-t THREADS]\n"
-            "                            [-w WARMUP_S] [-d DURATION_S] [--tls] [--cpu-stat 1,0]\n"
+            "                            [--batch EVENTS] [-w WARMUP_S] [-d DURATION_S] [--tls] [--cpu-stat 1,0]\n"
             "       loadgen connect-rate --port N [--host H] -W WORKERS [-s BYTES] [-w S] [-d S] [--cpu-stat LIST]\n"
             "       loadgen idle         --port N [--host H] -c CONNECTIONS [-s BYTES, 0 = no echo]\n"
+            "echo: -t THREADS epoll loops (default 1) share the connections; --batch EVENTS caps the events\n"
+            "      one epoll_wait returns (1..65536, default 512)\n"
             "common: --connect-timeout S (default 10); --pid-stat PID samples that process's CPU time\n"
             "        (utime + stime from /proc/PID/stat) at the edges of the measured window, as --cpu-stat does for CPUs\n");
     exit(2);
+}
+
+/* A whole number in low..high, or exit naming the flag: atoi would turn "4k" into 4 and "x" into 0. */
+static long number(const char *flag, const char *value, long low, long high) {
+    char *end;
+    errno = 0;
+    long n = strtol(value, &end, 10);
+    if (errno || end == value || *end || n < low || n > high) {
+        fprintf(stderr, "loadgen: %s must be a whole number from %ld to %ld, not '%s'\n", flag, low, high, value);
+        exit(2);
+    }
+    return n;
+}
+
+static double seconds(const char *flag, const char *value) {
+    char *end;
+    errno = 0;
+    double s = strtod(value, &end);
+    if (errno || end == value || *end || !(s >= 0) || s > 1e6) {
+        fprintf(stderr, "loadgen: %s must be a number of seconds from 0 to 1000000, not '%s'\n", flag, value);
+        exit(2);
+    }
+    return s;
 }
 
 static void on_signal(int sig) {
@@ -831,22 +882,23 @@ int main(int argc, char **argv) {
         {"warmup", required_argument, NULL, 'w'},    {"duration", required_argument, NULL, 'd'},
         {"tls", no_argument, NULL, 'T'},             {"cpu-stat", required_argument, NULL, 'C'},
         {"connect-timeout", required_argument, NULL, 'o'}, {"pid-stat", required_argument, NULL, 'P'},
-        {NULL, 0, NULL, 0}};
+        {"batch", required_argument, NULL, 'b'},     {NULL, 0, NULL, 0}};
     int ch;
     optind = 2;
     while ((ch = getopt_long(argc, argv, "h:p:c:s:t:W:w:d:", options, NULL)) != -1) {
         switch (ch) {
         case 'h': opt.host = optarg; break;
-        case 'p': opt.port = atoi(optarg); break;
-        case 'c': opt.connections = atoi(optarg); break;
-        case 's': opt.size = atoi(optarg); break;
-        case 't': opt.threads = atoi(optarg); break;
-        case 'W': opt.workers = atoi(optarg); break;
-        case 'w': opt.warmup_s = atof(optarg); break;
-        case 'd': opt.duration_s = atof(optarg); break;
+        case 'p': opt.port = (int)number("--port", optarg, 1, 65535); break;
+        case 'c': opt.connections = (int)number("-c/--connections", optarg, 1, 10000000); break;
+        case 's': opt.size = (int)number("-s/--size", optarg, 0, MAX_SIZE); break;
+        case 't': opt.threads = (int)number("-t/--threads", optarg, 1, 1024); break;
+        case 'W': opt.workers = (int)number("-W/--workers", optarg, 1, 1024); break;
+        case 'b': opt.batch = (int)number("--batch", optarg, 1, MAX_BATCH); break;
+        case 'w': opt.warmup_s = seconds("-w/--warmup", optarg); break;
+        case 'd': opt.duration_s = seconds("-d/--duration", optarg); break;
         case 'T': opt.tls = 1; break;
-        case 'o': opt.connect_timeout_s = atof(optarg); break;
-        case 'P': opt.pid = atoi(optarg); break;
+        case 'o': opt.connect_timeout_s = seconds("--connect-timeout", optarg); break;
+        case 'P': opt.pid = (int)number("--pid-stat", optarg, 1, 1L << 22); break;
         case 'C':
             for (char *p = optarg; *p && opt.ncpus < MAX_CPUS;) {
                 opt.cpus[opt.ncpus++] = (int)strtol(p, &p, 10);
@@ -859,9 +911,8 @@ int main(int argc, char **argv) {
     }
     if (optind != argc) usage("unexpected argument");
     if (opt.port <= 0 || opt.port > 65535) usage("--port 1..65535 is required");
-    if (opt.connections < 1 || opt.threads < 1 || opt.workers < 1) usage("counts must be at least 1");
     if (opt.size < (opt.mode == MODE_IDLE ? 0 : 1) || opt.size > (int)MAX_SIZE) usage("--size must be 1..1048576 bytes");
-    if (opt.warmup_s < 0 || opt.duration_s <= 0 || opt.connect_timeout_s <= 0) usage("times must be positive");
+    if (opt.duration_s <= 0 || opt.connect_timeout_s <= 0) usage("-d/--duration and --connect-timeout must be above 0");
     if (opt.threads > opt.connections) opt.threads = opt.connections;
 #ifndef LOADGEN_TLS
     if (opt.tls) {
@@ -870,6 +921,8 @@ int main(int argc, char **argv) {
     }
 #endif
     if (opt.tls && opt.mode != MODE_ECHO) usage("--tls is for echo mode only");
+    if (opt.batch && opt.mode != MODE_ECHO) usage("--batch is for echo mode only");
+    if (opt.batch == 0) opt.batch = DEFAULT_BATCH;
 
     struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *found;
     if (getaddrinfo(opt.host, NULL, &hints, &found) != 0) {

@@ -9,7 +9,7 @@ import java.net.InetSocketAddress;
 
 /**
  * This library's echo server, exactly the README's: every {@link Message.Packet} is sent straight
- * back. Every option is at its default (10 acceptors, 16 KiB reads, backlog 1024, TCP_NODELAY on),
+ * back from the read buffer it was lent from, without a copy. Every option is at its default (10 acceptors, 16 KiB reads, backlog 1024, TCP_NODELAY on),
  * so the benchmark measures what a user gets; JVM flags are set by the harness in one place
  * ({@code GLISTEN_JVM_FLAGS} in {@code benchmarks/harness/servers.py}).
  *
@@ -23,7 +23,7 @@ final class GlistenEcho {
     static Main.EchoServer start(Main.Options options) throws IOException {
         Server.Builder<Void, Void> builder = Server.<Void, Void>builder(connection -> null, (state, message, connection) -> {
             if (message instanceof Message.Packet<Void> packet) {
-                connection.send(packet.bytes());
+                connection.send(packet);
             }
             return Next.continueWith(state);
         });

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * Starts one echo server under test and keeps it running until the process is told to stop
- * (SIGTERM or SIGINT):
+ * Starts one server under test (an echo server, or the HTTP point's Netty peer) and keeps it
+ * running until the process is told to stop (SIGTERM or SIGINT):
  *
  * <pre>
  * java -jar benchmarks/target/glisten-benchmarks.jar &lt;server&gt; --port N [--bind 127.0.0.1]
@@ -18,8 +18,9 @@ import java.util.concurrent.CountDownLatch;
  *
  * <p>Once the server accepts connections it prints {@code listening on HOST:PORT} (with the real
  * port when started on port 0); the harness ({@code benchmarks/bench}) waits for that line. Every
- * server echoes each byte it reads back to the same connection, with {@code TCP_NODELAY} on and a
- * listen backlog of {@value #BACKLOG}, so the servers differ only in how they are built.
+ * echo server echoes each byte it reads back to the same connection, with {@code TCP_NODELAY} on and
+ * a listen backlog of {@value #BACKLOG}, so the servers differ only in how they are built;
+ * {@code netty-http} ({@link NettyHttp}) answers HTTP GETs with the same socket settings.
  */
 public final class Main {
 
@@ -36,8 +37,10 @@ public final class Main {
               netty-epoll-2  Netty, native epoll transport, 1 boss + 2 worker event loops
               netty-nio      Netty, NIO transport, 1 boss + 1 worker event loop
               threads        a platform thread per connection, blocking java.net.Socket
+              netty-http     Netty HTTP/1.1 hello world (HttpServerCodec), native epoll, 1 boss + 1 worker event loop:
+                             every GET gets 200 text/plain "Hello, World!", keep-alive
             --bind defaults to 127.0.0.1; --port 0 picks a free port. --tls-cert/--tls-key (PEM, PKCS#8 key)
-            turn on TLS 1.3 with the JDK provider (glisten and the Netty servers; not threads).
+            turn on TLS 1.3 with the JDK provider (glisten and the Netty echo servers; not threads, not netty-http).
             wake-up-cost measures one park and unpark of a virtual thread (no socket; see docs/BENCHMARKS.md).""";
 
     private Main() { }
@@ -99,11 +102,12 @@ public final class Main {
             case "netty-epoll-2" -> NettyEcho.start(options, NettyEcho.Transport.EPOLL, 2);
             case "netty-nio" -> NettyEcho.start(options, NettyEcho.Transport.NIO, 1);
             case "threads" -> ThreadPerConnectionEcho.start(options);
+            case "netty-http" -> NettyHttp.start(options);
             default -> throw new IllegalStateException("unreachable: " + options.server());
         };
     }
 
-    /** A running echo server of any kind. */
+    /** A running server under test of any kind (the name is older than the HTTP peer). */
     interface EchoServer extends AutoCloseable {
 
         /** @return the bound address, with the real port */
@@ -125,7 +129,8 @@ public final class Main {
      */
     record Options(String server, String bind, int port, File tlsCert, File tlsKey) {
 
-        static final List<String> SERVERS = List.of("glisten", "netty-epoll", "netty-epoll-2", "netty-nio", "threads");
+        static final List<String> SERVERS = List.of("glisten", "netty-epoll", "netty-epoll-2", "netty-nio", "threads",
+                "netty-http");
 
         boolean tls() {
             return tlsCert != null;

@@ -24,6 +24,7 @@ import io.netty.util.Version;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 
@@ -62,13 +63,28 @@ final class NettyEcho {
     }
 
     static Main.EchoServer start(Main.Options options, Transport transport, int workers) throws Exception {
+        SslContext tls = options.tls() ? tls(options) : null;
+        EchoHandler echo = new EchoHandler();
+        return bind(options, transport, workers, channel -> {
+            if (tls != null) {
+                channel.pipeline().addLast(tls.newHandler(channel.alloc()));
+            }
+            channel.pipeline().addLast(echo);
+        });
+    }
+
+    /**
+     * Starts a server of one boss event loop and {@code workers} worker event loops with every
+     * benchmark server's socket options (backlog {@link Main#BACKLOG}, {@code TCP_NODELAY}); shared
+     * by the echo rows and {@link NettyHttp}, so the Netty peers differ only in their pipelines.
+     */
+    static Main.EchoServer bind(Main.Options options, Transport transport, int workers,
+                                Consumer<SocketChannel> pipeline) throws Exception {
         if (transport == Transport.EPOLL) {
             Epoll.ensureAvailability();
         }
-        SslContext tls = options.tls() ? tls(options) : null;
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, transport.ioHandler.get());
         EventLoopGroup worker = new MultiThreadIoEventLoopGroup(workers, transport.ioHandler.get());
-        EchoHandler echo = new EchoHandler();
         try {
             Channel channel = new ServerBootstrap()
                     .group(boss, worker)
@@ -79,10 +95,7 @@ final class NettyEcho {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            if (tls != null) {
-                                ch.pipeline().addLast(tls.newHandler(ch.alloc()));
-                            }
-                            ch.pipeline().addLast(echo);
+                            pipeline.accept(ch);
                         }
                     })
                     .bind(options.bind(), options.port()).sync().channel();

@@ -35,8 +35,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The CI smoke test of the benchmark tools: compiles the C load generator, echo server and
  * {@code syscall_cost} with gcc (no warning allowed), runs {@code syscall_cost} briefly, drives the
- * C server and every Java server of the harness for a moment, and checks that a server which
- * corrupts one byte is caught. Where OpenSSL's headers are installed it also builds loadgen with
+ * C server and every Java echo server of the harness for a moment (the C server also under the
+ * second pacing, several loops and small batches, with malformed values named), and checks that a
+ * server which corrupts one byte is caught. Where OpenSSL's headers are installed it also builds loadgen with
  * {@code --tls} and drives the servers of the TLS point over TLS 1.3. The benchmark itself never
  * runs in CI.
  */
@@ -79,6 +80,36 @@ class LoadgenSmokeTest {
             server.destroy();
             server.waitFor(5, TimeUnit.SECONDS);
         }
+    }
+
+    @Test
+    void pacesWithSeveralLoopsAndSmallBatchesAndNamesAMalformedValue() throws Exception {
+        Process server = new ProcessBuilder(echoEpoll.toString(), "--port", "0").redirectErrorStream(true).start();
+        try {
+            int port = awaitListening(server);
+            // The harness's "threads" pacing, and the batch flag at its smallest useful size.
+            Result result = loadgen("echo", "--port", port, "-c", 8, "-s", 64, "-t", 2, "--batch", 2, "-w", 0.2, "-d", 1);
+            assertThat(result.exit()).as(result.output()).isZero();
+            assertThat(result.json()).contains("\"threads\":2,\"batch\":2,", "\"voluntary_switches\":");
+            assertThat(result.number("round_trips")).as(result.output()).isPositive();
+            assertThat(result.number("errors")).isZero();
+            assertThat(result.number("events_per_wait")).isPositive().isLessThanOrEqualTo(2);
+        } finally {
+            server.destroy();
+            server.waitFor(5, TimeUnit.SECONDS);
+        }
+
+        for (String malformed : List.of("0", "4k", "lots")) {
+            Result rejected = loadgen("echo", "--port", 1, "-c", 1, "--batch", malformed);
+            assertThat(rejected.exit()).as(rejected.output()).isEqualTo(2);
+            assertThat(rejected.output()).contains("--batch must be a whole number from 1 to", "'" + malformed + "'");
+        }
+        Result threads = loadgen("echo", "--port", 1, "-t", "two");
+        assertThat(threads.exit()).isEqualTo(2);
+        assertThat(threads.output()).contains("-t/--threads", "'two'");
+        Result notEcho = loadgen("idle", "--port", 1, "--batch", 4);
+        assertThat(notEcho.exit()).isEqualTo(2);
+        assertThat(notEcho.output()).contains("--batch is for echo mode only");
     }
 
     @ParameterizedTest
@@ -154,7 +185,7 @@ class LoadgenSmokeTest {
     void reportsAServerThatFlipsAByte() throws Exception {
         try (Server corrupting = Server.<Void, Void>builder(connection -> null, (state, message, connection) -> {
             if (message instanceof Message.Packet<Void> packet) {
-                byte[] bytes = packet.bytes();
+                byte[] bytes = packet.bytes(); // a copy of its own, which the server may change
                 bytes[bytes.length / 2] ^= 0x20;
                 connection.send(bytes);
             }
