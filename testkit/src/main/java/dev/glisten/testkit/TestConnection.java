@@ -78,7 +78,6 @@ public final class TestConnection<S, M> implements Connection<M> {
     private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
 
     private final Builder<S, M> config;
-    private final Handle handle = new Handle();
     private final ReentrantLock turn = new ReentrantLock();
     private final List<byte[]> writes = new ArrayList<>();
     private final ByteArrayOutputStream sent = new ByteArrayOutputStream();
@@ -104,7 +103,7 @@ public final class TestConnection<S, M> implements Connection<M> {
     private TestConnection(Builder<S, M> config) {
         this.config = config;
         this.tls = config.tlsFromStart ? config.negotiated(config.tlsAlpn, config.tlsPeerCertificates) : null;
-        LoopOptions<S, M> options = new LoopOptions<>(this::init, this::handle, this::closed, config.idleTimeout,
+        LoopOptions<S, M> options = new LoopOptions<>(this::init, this::call, this::closed, config.idleTimeout,
                 config.maxLifetime, config.framing, config.maxFrameSize, config.mailboxCapacity, config.mailboxOverflow);
         this.loop = new ConnectionLoop<>(this, new Host(), options, new Inbound.Pool(config.readBufferSize, 1));
     }
@@ -160,7 +159,7 @@ public final class TestConnection<S, M> implements Connection<M> {
      * @return this
      */
     public TestConnection<S, M> deliver(M message) {
-        handle.send(message);
+        loop.handle().send(message);
         runPending();
         return this;
     }
@@ -428,7 +427,7 @@ public final class TestConnection<S, M> implements Connection<M> {
         }
     }
 
-    private Next<S> handle(S current, Message<M> message, Connection<M> connection) throws Exception {
+    private Next<S> call(S current, Message<M> message, Connection<M> connection) throws Exception {
         inCall = true;
         try {
             Next<S> next = config.handler.handle(current, message, connection);
@@ -573,7 +572,7 @@ public final class TestConnection<S, M> implements Connection<M> {
 
     @Override
     public ConnectionHandle<M> handle() {
-        return handle;
+        return loop.handle();
     }
 
     @Override
@@ -650,40 +649,6 @@ public final class TestConnection<S, M> implements Connection<M> {
     public String toString() {
         return "TestConnection[" + peerAddress() + (loop.isOpen() ? "" : ", closed " + reported) + "]";
     }
-
-    private final class Handle implements ConnectionHandle<M> {
-
-        @Override
-        public boolean send(M message) {
-            return loop.offer(message);
-        }
-
-        @Override
-        public int backlog() {
-            return loop.backlog();
-        }
-
-        @Override
-        public boolean isOpen() {
-            return loop.isOpen();
-        }
-
-        @Override
-        public SocketAddress peerAddress() {
-            return TestConnection.this.peerAddress();
-        }
-
-        @Override
-        public void close() {
-            TestConnection.this.close();
-        }
-
-        @Override
-        public String toString() {
-            return "ConnectionHandle[" + peerAddress() + (loop.isOpen() ? "" : ", closed") + "]";
-        }
-    }
-
     private final class VirtualClock extends Clock {
 
         @Override

@@ -84,7 +84,6 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
     private final ServerConfig<S, M> config;
     private final WatchedSocket socket;
     private final ConnectionLoop<S, M> loop;
-    private final Handle handle = new Handle();
     private final ReentrantLock writeLock = new ReentrantLock();
 
     // The loop's, between steps; see step().
@@ -254,7 +253,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
     /** A snapshot for {@link dev.glisten.Server#connections()}. */
     @SuppressWarnings("unchecked")
     <T> ConnectionInfo<T> info() {
-        return new ConnectionInfo<>((ConnectionHandle<T>) handle, peerAddress(), localAddress(), openedAt,
+        return new ConnectionInfo<>((ConnectionHandle<T>) (ConnectionHandle<?>) loop.handle(), peerAddress(), localAddress(), openedAt,
                 bytesReceived(), bytesSent(), tls(), proxyHeader());
     }
 
@@ -481,7 +480,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
 
     @Override
     public ConnectionHandle<M> handle() {
-        return handle;
+        return loop.handle();
     }
 
     @Override
@@ -527,38 +526,5 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
     @Override
     public String toString() {
         return "Connection[" + peerAddress() + (loop.isOpen() ? "" : ", closed") + "]";
-    }
-
-    private final class Handle implements ConnectionHandle<M> {
-
-        @Override
-        public boolean send(M message) {
-            return loop.offer(message);
-        }
-
-        @Override
-        public int backlog() {
-            return loop.backlog();
-        }
-
-        @Override
-        public boolean isOpen() {
-            return loop.isOpen();
-        }
-
-        @Override
-        public SocketAddress peerAddress() {
-            return peer;
-        }
-
-        @Override
-        public void close() {
-            ConnectionProcess.this.close();
-        }
-
-        @Override
-        public String toString() {
-            return "ConnectionHandle[" + peer + (loop.isOpen() ? "" : ", closed") + "]";
-        }
     }
 }

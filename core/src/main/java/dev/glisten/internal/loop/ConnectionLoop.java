@@ -2,6 +2,7 @@ package dev.glisten.internal.loop;
 
 import dev.glisten.CloseReason;
 import dev.glisten.Connection;
+import dev.glisten.ConnectionHandle;
 import dev.glisten.Framing;
 import dev.glisten.Handler;
 import dev.glisten.MailboxOverflow;
@@ -13,6 +14,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 
@@ -100,6 +102,7 @@ public final class ConnectionLoop<S, M> {
     }
 
     private final Connection<M> connection;
+    private final Handle handle = new Handle();
     private final Host host;
     private final OnInit<S, M> onInit;
     private final Handler<S, M> handler;
@@ -521,5 +524,43 @@ public final class ConnectionLoop<S, M> {
 
     public long bytesReceived() {
         return (long) BYTES_RECEIVED.getOpaque(this);
+    }
+
+    /** The handle other threads send through: the same object for the connection's whole life. */
+    public ConnectionHandle<M> handle() {
+        return handle;
+    }
+
+    private final class Handle implements ConnectionHandle<M> {
+
+        @Override
+        public boolean send(M message) {
+            return offer(message);
+        }
+
+        @Override
+        public int backlog() {
+            return ConnectionLoop.this.backlog();
+        }
+
+        @Override
+        public boolean isOpen() {
+            return open;
+        }
+
+        @Override
+        public SocketAddress peerAddress() {
+            return connection.peerAddress();
+        }
+
+        @Override
+        public void close() {
+            connection.close();
+        }
+
+        @Override
+        public String toString() {
+            return "ConnectionHandle[" + connection.peerAddress() + (open ? "" : ", closed") + "]";
+        }
     }
 }
