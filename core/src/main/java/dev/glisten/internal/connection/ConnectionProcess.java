@@ -38,6 +38,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -57,6 +58,8 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
     private static final System.Logger LOG = System.getLogger("dev.glisten.connection");
     /** The most turns of the loop in one step; see step(). */
     private static final int TURNS_PER_CALL = 16;
+    /** How long a connection whose peer never pauses parks after a step of busy turns; see giveWay(). */
+    private static final long GIVE_WAY_NANOS = 1_000;
     private static final VarHandle BYTES_SENT;
 
     // Every class on the path that closes a connection is loaded with this class: when the process
@@ -133,6 +136,9 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
         try {
             if (opened) {
                 outcome = outcome(loop.turns(TURNS_PER_CALL));
+                if (outcome == Outcome.AGAIN) {
+                    giveWay();
+                }
             } else {
                 opened = true;
                 outcome = begin() ? Outcome.AGAIN : Outcome.DONE;
@@ -152,6 +158,21 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
             }
         }
         return outcome;
+    }
+
+    /**
+     * After a step in which every turn had work (a peer that sends without pause): lets the rest
+     * of the server run. Virtual threads are not time-sliced, so without this a few such
+     * connections would hold every carrier and starve the socket watchers and every other
+     * connection. {@link Thread#yield()} is not enough: a yielding virtual thread goes back to its
+     * carrier's own queue, which the carrier empties before it looks at the tasks other threads
+     * submitted (the watchers, which the JDK's poller wakes), so busy connections would take turns
+     * among themselves forever. A timed park comes back through the scheduler's shared queue,
+     * behind that work. It costs a timer per {@value #TURNS_PER_CALL} busy turns, and nothing to a
+     * connection that waits for its peer between messages.
+     */
+    private static void giveWay() {
+        LockSupport.parkNanos(GIVE_WAY_NANOS);
     }
 
     // Not a switch: one over an enum of another class compiles to a synthetic class, loaded at its
