@@ -90,7 +90,7 @@ def _http_figures(entry, ok):
                                            for r in ok if r["result"]["requests"]])
     unexpected = [r["check"] for r in ok if not r.get("check", {}).get("as_expected", True)]
     if unexpected:
-        entry["first_error"] = f"GET / answered {unexpected[0]['status']} {unexpected[0]['body']!r}, not 200 'Hello, World!'"
+        entry["first_error"] = f"GET / answered {unexpected[0]['status']} {unexpected[0]['body']!r}, not 200 with a short text/plain greeting"
 
 
 def _same_round_ratio(records, entry, other, first_gc):

@@ -148,7 +148,7 @@ def probe(java, java_version, bind, server, cpu):
         answer = wrk.check(bind, running.port)
         if not answer["as_expected"]:
             raise wrk.WrkError(f"GET / was answered {answer['status']} {answer['body']!r}, "
-                               f"not 200 {wrk.EXPECTED_BODY.decode()!r}")
+                               f"not 200 with a short text/plain greeting")
     finally:
         running.stop()
 

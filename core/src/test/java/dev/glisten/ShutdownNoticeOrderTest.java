@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Where {@link Message.ShuttingDown} falls among the user messages already queued: after them, up to
  * one mailbox batch (64), so a chat line on its way to a client reaches it before the goodbye, and a
- * mailbox that keeps filling cannot hold the goodbye back. glisten-testkit's TestConnection follows
+ * mailbox that keeps filling cannot hold the goodbye back. the core's TestConnection (dev.glisten.testing) follows
  * the same rule.
  */
 @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)

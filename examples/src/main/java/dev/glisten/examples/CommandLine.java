@@ -31,6 +31,9 @@ final class CommandLine {
     static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(10);
     // Server.Builder.maxConnections's default, for the help only: without the flag the builder keeps its own.
     static final int LIBRARY_MAX_CONNECTIONS = 16_384;
+    // Server.Builder.maxFrameSize's default and bound, for the help and the check of --max-packet.
+    static final int LIBRARY_MAX_FRAME_SIZE = 65_536;
+    static final int LARGEST_FRAME_SIZE = 1 << 30;
     // The server turns timeouts into System.nanoTime deadlines, and Duration.toNanos overflows past
     // about 292 years; a year is beyond any real timeout and far from that.
     static final long LONGEST_SECONDS = 365L * 24 * 60 * 60;
@@ -52,15 +55,15 @@ final class CommandLine {
                         settings.tcpOption = "--bind";
                     }),
             new Option("--unix", "PATH",
-                    "listen on a Unix domain socket file instead of TCP (echo and chat; not with --port or --bind);"
-                            + " a stale socket file there is replaced, the file is removed at exit",
+                    "listen on a Unix domain socket file instead of TCP (echo, chat and http; not with --port or"
+                            + " --bind); a stale socket file there is replaced, the file is removed at exit",
                     (settings, value) -> settings.unixPath = Optional.of(path(value))),
             new Option("--listen-sockets", "N",
                     "open N listen sockets on the port with SO_REUSEPORT, the kernel spreading clients over them"
-                            + " (echo and chat, TCP only; default 1)",
+                            + " (echo, chat and http, TCP only; default 1)",
                     (settings, value) -> settings.listenSockets = OptionalInt.of(listenSockets(value))),
             new Option("--tls-cert", "FILE",
-                    "serve TLS with this PEM certificate chain, server's certificate first (echo and chat;"
+                    "serve TLS with this PEM certificate chain, server's certificate first (echo, chat and http;"
                             + " needs --tls-key; default: plain TCP)",
                     (settings, value) -> settings.tlsCertificate = file("--tls-cert", value)),
             new Option("--tls-key", "FILE",
@@ -68,21 +71,38 @@ final class CommandLine {
                     (settings, value) -> settings.tlsKey = file("--tls-key", value)),
             new Option("--max-connections", "N",
                     "the most connections open at once; at the limit new clients wait in the listen backlog until"
-                            + " one ends (echo and chat; default " + LIBRARY_MAX_CONNECTIONS + ", the library's)",
+                            + " one ends (echo, chat and http; default " + LIBRARY_MAX_CONNECTIONS + ", the library's)",
                     (settings, value) -> settings.maxConnections = OptionalInt.of(maxConnections(value))),
             new Option("--idle-timeout", "SECONDS",
                     "close a connection whose client has sent nothing for this long; decimals allowed, such as"
-                            + " 0.5 (echo and chat; default none)",
+                            + " 0.5 (echo, chat and http; default none)",
                     (settings, value) -> settings.idleTimeout = Optional.of(idleTimeout(value))),
             new Option("--drain-timeout", "SECONDS",
                     "on SIGINT or SIGTERM, how long connections may take to finish before the rest are closed;"
                             + " 0 closes them at once, and lowlevel always does (default "
                             + DEFAULT_DRAIN_TIMEOUT.toSeconds() + ")",
                     (settings, value) -> settings.drainTimeout = drainTimeout(value)),
+            new Option("--packet", "MODE",
+                    "how echo cuts the stream into packets, as Erlang's {packet, ...}: raw (each read as it comes),"
+                            + " line (up to and including \\n), or 1, 2 or 4 (a big-endian length header of that many"
+                            + " bytes); each whole packet is echoed as it came, header or delimiter included, and an"
+                            + " incomplete one never (echo; default raw)",
+                    (settings, value) -> {
+                        settings.packet = packetMode(value);
+                        settings.echoOption = "--packet";
+                    }),
+            new Option("--max-packet", "BYTES",
+                    "the largest packet under --packet line, 1, 2 or 4, header or delimiter included; a longer one"
+                            + " closes its connection and no other (echo; default " + LIBRARY_MAX_FRAME_SIZE
+                            + ", the library's)",
+                    (settings, value) -> {
+                        settings.maxPacket = OptionalInt.of(maxPacket(value));
+                        settings.echoOption = "--max-packet";
+                    }),
             new Option("--proxy-protocol", null,
                     "every connection must begin with a PROXY protocol header, v1 or v2 (HAProxy's send-proxy or"
-                            + " send-proxy-v2), which gives the client's address; only behind a trusted proxy (echo and"
-                            + " chat; default off)",
+                            + " send-proxy-v2), which gives the client's address; only behind a trusted proxy (echo, chat"
+                            + " and http; default off)",
                     (settings, value) -> settings.proxyProtocol = true));
 
     private static final Option HELP = new Option("--help", null, "print this help and exit", (settings, value) -> { });
@@ -107,21 +127,24 @@ final class CommandLine {
      * @param unixPath the Unix domain socket file to listen on instead of TCP, empty for TCP
      * @param listenSockets how many SO_REUSEPORT listen sockets, empty for the library's one
      * @param proxyProtocol whether every connection must begin with a PROXY protocol header (v1 or v2)
+     * @param packet how the echo example frames its packets; raw for the others
+     * @param maxPacket the largest frame under {@code packet}, empty for the library's default
      */
     record Run(Example example, int port, String bindAddress, Optional<Tls> tls, OptionalInt maxConnections,
             Optional<Duration> idleTimeout, Duration drainTimeout, Optional<Path> unixPath,
-            OptionalInt listenSockets, boolean proxyProtocol) implements Parsed {
+            OptionalInt listenSockets, boolean proxyProtocol, PacketMode packet, OptionalInt maxPacket)
+            implements Parsed {
         /** Plain TCP, every other option at its default. */
         Run(Example example, int port, String bindAddress) {
             this(example, port, bindAddress, Optional.empty(), OptionalInt.empty(), Optional.empty(),
-                    DEFAULT_DRAIN_TIMEOUT, Optional.empty(), OptionalInt.empty(), false);
+                    DEFAULT_DRAIN_TIMEOUT);
         }
 
-        /** TCP on one listen socket, without PROXY protocol. */
+        /** TCP on one listen socket, without PROXY protocol, raw packets. */
         Run(Example example, int port, String bindAddress, Optional<Tls> tls, OptionalInt maxConnections,
                 Optional<Duration> idleTimeout, Duration drainTimeout) {
             this(example, port, bindAddress, tls, maxConnections, idleTimeout, drainTimeout, Optional.empty(),
-                    OptionalInt.empty(), false);
+                    OptionalInt.empty(), false, PacketMode.RAW, OptionalInt.empty());
         }
     }
 
@@ -246,6 +269,28 @@ final class CommandLine {
         throw new UsageException("--listen-sockets must be a whole number from 1 to 10, got \"" + value + "\"");
     }
 
+    private static PacketMode packetMode(String value) throws UsageException {
+        for (PacketMode mode : PacketMode.values()) {
+            if (mode.value().equals(value)) {
+                return mode;
+            }
+        }
+        throw new UsageException("--packet must be raw, line, 1, 2 or 4, got \"" + value + "\"");
+    }
+
+    private static int maxPacket(String value) throws UsageException {
+        try {
+            int bytes = Integer.parseInt(value);
+            if (bytes >= 1 && bytes <= LARGEST_FRAME_SIZE) {
+                return bytes;
+            }
+        } catch (NumberFormatException notANumber) {
+            // Reported below, with the range.
+        }
+        throw new UsageException("--max-packet must be a whole number of bytes from 1 to " + LARGEST_FRAME_SIZE
+                + ", got \"" + value + "\"");
+    }
+
     private static Duration idleTimeout(String value) throws UsageException {
         return seconds(value).filter(timeout -> !timeout.isZero()).orElseThrow(() -> new UsageException(
                 "--idle-timeout must be a number of seconds above 0 and at most " + LONGEST_SECONDS
@@ -314,8 +359,12 @@ final class CommandLine {
         boolean proxyProtocol;
         Optional<Path> unixPath = Optional.empty();
         OptionalInt listenSockets = OptionalInt.empty();
+        PacketMode packet = PacketMode.RAW;
+        OptionalInt maxPacket = OptionalInt.empty();
         // The last of --port and --bind given, if any: they contradict --unix.
         String tcpOption;
+        // The last of --packet and --max-packet given, if any: they apply to echo alone.
+        String echoOption;
 
         Run run() throws UsageException {
             if (example == null) {
@@ -345,8 +394,16 @@ final class CommandLine {
                 throw new UsageException("the " + example.command() + " example listens on TCP only;"
                         + (unixPath.isPresent() ? " --unix" : " --listen-sockets") + " works with " + serverExamples());
             }
+            if (echoOption != null && example != Example.ECHO) {
+                throw new UsageException(echoOption + " works with echo only; the " + example.command()
+                        + " example reads its protocol its own way");
+            }
+            if (maxPacket.isPresent() && packet == PacketMode.RAW) {
+                // Raw packets are single reads, which no frame size bounds: the flag would do nothing.
+                throw new UsageException("--max-packet bounds framed packets: give --packet line, 1, 2 or 4 too");
+            }
             return new Run(example, port, bindAddress, tls, maxConnections, idleTimeout, drainTimeout, unixPath,
-                    listenSockets, proxyProtocol);
+                    listenSockets, proxyProtocol, packet, maxPacket);
         }
 
         private Optional<Tls> tls() throws UsageException {
@@ -372,10 +429,12 @@ final class CommandLine {
             }
         }
 
-        /** The examples that TLS, the connection limit, the idle timeout and PROXY protocol apply to. */
+        /** The examples that TLS, the connection limit, the idle timeout and PROXY protocol apply to: "a, b and c". */
         private static String serverExamples() {
-            return Arrays.stream(Example.values()).filter(Example::builtOnServer).map(Example::command)
-                    .collect(Collectors.joining(" and "));
+            List<String> names = Arrays.stream(Example.values()).filter(Example::builtOnServer).map(Example::command)
+                    .toList();
+            return names.size() == 1 ? names.get(0)
+                    : String.join(", ", names.subList(0, names.size() - 1)) + " and " + names.get(names.size() - 1);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.glisten.examples;
 import dev.glisten.DrainReport;
 import dev.glisten.ProxyProtocol;
 import dev.glisten.Server;
+import dev.glisten.examples.http.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -11,12 +12,13 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /** The examples {@link Main} can run, each under the name given on the command line. */
 enum Example {
-    ECHO("sends every byte straight back", EchoServer::builder),
-    CHAT("relays every line to all other connected clients", ChatServer::builder),
+    ECHO("sends every byte straight back, or whole packets (--packet)",
+            run -> EchoServer.builder(run.packet().framing())),
+    CHAT("relays every line to all other connected clients", run -> ChatServer.builder()),
+    HTTP("HTTP/1.1: GET any path for a greeting, POST /echo for the body back", run -> HttpServer.builder()),
     /** Built on the low-level socket API, so none of {@link Server}'s options apply. */
     LOWLEVEL("echo on ListenSocket and ClientSocket, one client at a time", null);
 
@@ -27,9 +29,9 @@ enum Example {
     static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
 
     private final String description;
-    private final Supplier<Server.Builder<?, ?>> server;
+    private final Function<CommandLine.Run, Server.Builder<?, ?>> server;
 
-    Example(String description, Supplier<Server.Builder<?, ?>> server) {
+    Example(String description, Function<CommandLine.Run, Server.Builder<?, ?>> server) {
         this.description = description;
         this.server = server;
     }
@@ -80,7 +82,7 @@ enum Example {
             // One client at a time and no loop to tell: it stops at once, whatever the drain timeout.
             return new Running(echo.address(), drainTimeout -> echo.shutdown(), echo::awaitTermination);
         }
-        Server.Builder<?, ?> builder = server.get().bind(run.bindAddress()).stopTimeout(STOP_TIMEOUT);
+        Server.Builder<?, ?> builder = server.apply(run).bind(run.bindAddress()).stopTimeout(STOP_TIMEOUT);
         run.tls().ifPresent(builder::tls);
         run.maxConnections().ifPresent(builder::maxConnections);
         run.idleTimeout().ifPresent(builder::idleTimeout);
@@ -88,6 +90,7 @@ enum Example {
             builder.proxyProtocol(ProxyProtocol.required(ProxyProtocol.Version.ANY));
         }
         run.listenSockets().ifPresent(builder::listenSockets);
+        run.maxPacket().ifPresent(builder::maxFrameSize);
         if (run.unixPath().isPresent()) {
             Server started = builder.start(run.unixPath().get());
             return new Running(UnixDomainSocketAddress.of(run.unixPath().get()), started::shutdown,

@@ -13,17 +13,19 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Runs one example from the command line:
- * {@code java -jar examples/target/glisten-examples.jar <echo|chat|lowlevel> [--port N] [--bind ADDRESS]
- * [--unix PATH] [--listen-sockets N] [--tls-cert FILE --tls-key FILE] [--max-connections N]
- * [--idle-timeout SECONDS] [--drain-timeout SECONDS]} (defaults: port 3000, every IPv4 address, plain
- * TCP, one listen socket, the library's connection limit, no idle timeout, a 10 second drain).
+ * {@code java -jar examples/target/glisten-examples.jar <echo|chat|http|lowlevel> [--port N]
+ * [--bind ADDRESS] [--unix PATH] [--listen-sockets N] [--tls-cert FILE --tls-key FILE]
+ * [--max-connections N] [--idle-timeout SECONDS] [--drain-timeout SECONDS] [--proxy-protocol]
+ * [--packet raw|line|1|2|4] [--max-packet BYTES]} (defaults: port 3000, every IPv4 address, plain
+ * TCP, one listen socket, the library's connection limit, no idle timeout, a 10 second drain; for
+ * echo, raw packets).
  *
  * <p>The contract scripts and tests rely on:
  * <ul>
  *   <li>once listening, exactly one line on standard output, {@code listening on HOST:PORT}, with
  *       the real port (useful with {@code --port 0}) and IPv6 hosts in brackets, the same with TLS
  *       or without; everything else, logs and the line saying that TLS is on included, goes to
- *       standard error. With {@code --unix PATH} (echo and chat) the line is
+ *       standard error. With {@code --unix PATH} (echo, chat and http) the line is
  *       {@code listening on unix:PATH}, the path as given; the socket file is removed when the
  *       server stops;</li>
  *   <li>SIGINT or SIGTERM stops the server gracefully and the process exits: the listen socket

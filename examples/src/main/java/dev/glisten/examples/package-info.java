@@ -4,11 +4,15 @@
  *
  * <ul>
  *   <li>{@link dev.glisten.examples.EchoServer}: the ten-line server; every packet goes straight
- *       back. Start here. Given a {@link dev.glisten.Tls}, the same handler serves TLS.</li>
+ *       back. Start here. Given a {@link dev.glisten.Tls}, the same handler serves TLS; given a
+ *       {@link dev.glisten.Framing}, it echoes whole lines or length-prefixed frames.</li>
  *   <li>{@link dev.glisten.examples.ChatServer}: connections that talk to each other through their
- *       {@link dev.glisten.ConnectionHandle}s, with per-connection state (the unfinished line);
- *       over TLS its greeting names the negotiated protocol
- *       ({@link dev.glisten.Connection#tls()}).</li>
+ *       {@link dev.glisten.ConnectionHandle}s, on lines the server frames; a member that stops
+ *       reading is disconnected when its bounded mailbox overflows. Over TLS its greeting names
+ *       the negotiated protocol ({@link dev.glisten.Connection#tls()}).</li>
+ *   <li>{@link dev.glisten.examples.http.HttpServer}: HTTP/1.1 with keep-alive and pipelining,
+ *       switching its framing per request: lines for the head, one fixed-length frame for the
+ *       body.</li>
  *   <li>{@link dev.glisten.examples.LowLevelEcho}: the echo again on
  *       {@link dev.glisten.socket.ListenSocket} and {@link dev.glisten.socket.ClientSocket}, for code
  *       that manages its own sockets.</li>

@@ -9,7 +9,8 @@ import dev.glisten.Tls;
 import dev.glisten.testkit.RunningServer;
 import dev.glisten.testkit.RunningServerExtension;
 import dev.glisten.testkit.TestClient;
-import dev.glisten.testkit.TestConnection;
+import dev.glisten.testing.TestConnection;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ChatServerTest {
 
+    /** How long a line that must not arrive is waited for; also the pause that splits two writes. */
+    private static final Duration QUIET = Duration.ofMillis(100);
+
     /**
      * The protocol, with one {@link TestConnection} per member sharing one room: a line one member
      * sends reaches the others as a user message, queued until {@link #deliverBroadcasts()}, as a
@@ -32,13 +36,13 @@ class ChatServerTest {
     class Protocol {
 
         private final ChatServer room = new ChatServer();
-        private final List<TestConnection<byte[], String>> members = new ArrayList<>();
-        private final TestConnection<byte[], String> alice = join();
-        private final TestConnection<byte[], String> bob = join();
-        private final TestConnection<byte[], String> carol = join();
+        private final List<TestConnection<Void, String>> members = new ArrayList<>();
+        private final TestConnection<Void, String> alice = join();
+        private final TestConnection<Void, String> bob = join();
+        private final TestConnection<Void, String> carol = join();
 
-        private TestConnection<byte[], String> join() {
-            TestConnection<byte[], String> member = TestConnection.of(room::join, room::handle).onClose(room::leave)
+        private TestConnection<Void, String> join() {
+            TestConnection<Void, String> member = TestConnection.of(room::join, room::handle).onClose(room::leave)
                     .start();
             members.add(member);
             return member;
@@ -67,54 +71,13 @@ class ChatServerTest {
         }
 
         @Test
-        void aPartialLineIsHeldUntilItsNewlineArrives() {
-            alice.receive("hel");
-            deliverBroadcasts();
-            assertThat(bob.sentText()).isEqualTo("welcome: 1 others here\n");
-            assertThat(alice.state()).isEqualTo("hel".getBytes(UTF_8));
-
-            alice.receive("lo\n");
-            deliverBroadcasts();
-
-            assertThat(bob.sentText()).isEqualTo("welcome: 1 others here\nhello\n");
-            assertThat(alice.state()).isEmpty();
-        }
-
-        @Test
-        void severalLinesInOnePacketArriveAsSeveralLines() {
-            bob.receive("one\ntwo\nthr");
+        void eachLineIsItsOwnMessageToTheOthers() {
+            // Under the server's line framing every packet is one line, whatever the writes were.
+            bob.receive("one\n").receive("two\n");
             deliverBroadcasts();
 
             assertThat(alice.writes()).extracting(bytes -> new String(bytes, UTF_8))
                     .containsExactly("welcome: 0 others here\n", "one\n", "two\n");
-            assertThat(bob.state()).isEqualTo("thr".getBytes(UTF_8));
-        }
-
-        @Test
-        void aCharacterSplitAcrossPacketsArrivesWhole() {
-            byte[] line = "café\n".getBytes(UTF_8);
-            int insideTheE = line.length - 2;
-            carol.receive(Arrays.copyOfRange(line, 0, insideTheE));
-            carol.receive(Arrays.copyOfRange(line, insideTheE, line.length));
-            deliverBroadcasts();
-
-            assertThat(bob.writes()).last().isEqualTo(line);
-        }
-
-        @Test
-        void aLineOf64KiBIsAcceptedButALongerOneEndsOnlyItsSendersConnection() {
-            byte[] longest = new byte[64 * 1024];
-            Arrays.fill(longest, (byte) 'x');
-            alice.receive(longest);
-            assertThat(alice.isOpen()).isTrue();
-
-            alice.receive("x");
-
-            assertThat(alice.closeReason()).contains(new CloseReason.StoppedAbnormally("line longer than 65536 bytes"));
-            bob.receive("still talking\n");
-            deliverBroadcasts();
-            assertThat(carol.sentText()).endsWith("\nstill talking\n");
-            assertThat(join().sentText()).as("a newcomer, with alice gone").isEqualTo("welcome: 2 others here\n");
         }
 
         @Test
@@ -142,14 +105,17 @@ class ChatServerTest {
 
         @Test
         void overTlsTheGreetingNamesTheProtocol() {
-            TestConnection<byte[], String> dave = TestConnection.of(room::join, room::handle).onClose(room::leave)
+            TestConnection<Void, String> dave = TestConnection.of(room::join, room::handle).onClose(room::leave)
                     .tls(null, List.of()).start();
 
             assertThat(dave.sentText()).isEqualTo("welcome: 3 others here, over TLSv1.3\n");
         }
     }
 
-    /** The same server on loopback: lines across real connections, TLS, and a graceful shutdown. */
+    /**
+     * The same server on loopback: lines across real connections as the server frames them, slow
+     * consumers, TLS, and a graceful shutdown.
+     */
     @Nested
     class OverSockets {
 
@@ -193,17 +159,109 @@ class ChatServerTest {
         }
 
         @Test
-        void aLineLongerThan64KiBClosesOnlyItsSendersConnection() throws Exception {
+        void aLineSplitAcrossWritesArrivesWholeAndOnlyOnceComplete() throws Exception {
+            RunningServer running = servers.start(ChatServer.builder());
+            TestClient alice = join(running);
+            TestClient bob = join(running);
+
+            alice.send("hel");
+            bob.assertNothingArrivesWithin(QUIET);
+            alice.send("lo\n");
+
+            assertThat(bob.readLine()).isEqualTo("hello");
+        }
+
+        @Test
+        void severalLinesInOneWriteArriveAsSeveralLinesAndTheRestWaits() throws Exception {
+            RunningServer running = servers.start(ChatServer.builder());
+            TestClient alice = join(running);
+            TestClient bob = join(running);
+
+            bob.send("one\ntwo\nthr");
+
+            assertThat(alice.readLine()).isEqualTo("one");
+            assertThat(alice.readLine()).isEqualTo("two");
+            alice.assertNothingArrivesWithin(QUIET);
+            bob.send("ee\n");
+            assertThat(alice.readLine()).isEqualTo("three");
+        }
+
+        @Test
+        void aCharacterSplitAcrossWritesArrivesWhole() throws Exception {
+            RunningServer running = servers.start(ChatServer.builder());
+            TestClient alice = join(running);
+            TestClient bob = join(running);
+            byte[] line = "café\n".getBytes(UTF_8);
+            int insideTheE = line.length - 2;
+
+            sendInTwoReads(alice, Arrays.copyOfRange(line, 0, insideTheE),
+                    Arrays.copyOfRange(line, insideTheE, line.length));
+
+            assertThat(bob.readLine()).isEqualTo("café");
+        }
+
+        /** Two writes far enough apart that the server reads them separately. */
+        private void sendInTwoReads(TestClient sender, byte[] first, byte[] second) throws Exception {
+            sender.send(first);
+            Thread.sleep(QUIET.toMillis());
+            sender.send(second);
+        }
+
+        @Test
+        void aLineOf64KiBIsRelayedButALongerOneClosesOnlyItsSendersConnection() throws Exception {
             RunningServer running = servers.start(ChatServer.builder());
             TestClient alice = join(running);
             TestClient bob = join(running);
             TestClient carol = join(running);
+            byte[] longest = new byte[64 * 1024 + 1];
+            Arrays.fill(longest, (byte) 'x');
+            longest[longest.length - 1] = '\n';
 
-            alice.send(new byte[64 * 1024 + 1]);
+            alice.send(longest);
+            assertThat(bob.readLine()).hasSize(64 * 1024);
+            assertThat(carol.readLine()).hasSize(64 * 1024);
+            longest[longest.length - 1] = 'x';
+            alice.send(longest);
 
             alice.awaitClosed();
+            awaitConnectionCount(running, 2);
+            assertThat(running.server().stats().closed(CloseReason.FrameTooLarge.class)).isEqualTo(1);
             bob.send("still talking\n");
             assertThat(carol.readLine()).isEqualTo("still talking");
+        }
+
+        @Test
+        void aMemberThatNeverReadsIsDisconnectedWhileTheOthersKeepTalking() throws Exception {
+            // A small mailbox, so that a few hundred lines fill the non-reader's socket buffers and then its mailbox.
+            RunningServer running = servers.start(ChatServer.builder().mailboxCapacity(16));
+            TestClient alice = join(running);
+            TestClient bob = join(running);
+            try (Socket nonReader = new Socket()) {
+                nonReader.setReceiveBufferSize(4096);
+                nonReader.connect(running.address(), 5000);
+                awaitConnectionCount(running, 3);
+                // Long lines, so that few round trips fill the kernel's buffers towards the non-reader.
+                byte[] line = new byte[16 * 1024];
+                Arrays.fill(line, (byte) 'x');
+                line[line.length - 1] = '\n';
+
+                // Each line is read by bob before the next is sent: the talkers keep up, the non-reader cannot.
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                int sent = 0;
+                while (running.server().stats().mailboxOverflows() == 0 && sent < 10_000
+                        && System.nanoTime() < deadline) {
+                    alice.send(line);
+                    assertThat(bob.readExactly(line.length)).isEqualTo(line);
+                    sent++;
+                }
+
+                awaitConnectionCount(running, 2);
+                assertThat(running.server().stats().closed(CloseReason.MailboxOverflowed.class)).isEqualTo(1);
+                assertThat(running.server().stats().mailboxOverflows()).isEqualTo(1);
+                bob.send("still talking\n");
+                assertThat(alice.readLine()).isEqualTo("still talking");
+                assertThat(running.connect().readLine()).isEqualTo("welcome: 2 others here");
+            }
         }
 
         @Test

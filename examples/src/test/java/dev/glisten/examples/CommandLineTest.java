@@ -66,7 +66,7 @@ class CommandLineTest {
                 "--drain-timeout", "2"));
 
         assertThat(run).isEqualTo(new Run(Example.ECHO, 3000, "0.0.0.0", Optional.empty(), OptionalInt.of(2),
-                Optional.of(Duration.ofMillis(500)), Duration.ofSeconds(2), Optional.empty(), OptionalInt.empty(), false));
+                Optional.of(Duration.ofMillis(500)), Duration.ofSeconds(2)));
     }
 
     @Test
@@ -121,6 +121,32 @@ class CommandLineTest {
     }
 
     @Test
+    void echoPacketsAreRawUnlessAModeIsGiven() throws Exception {
+        Run raw = (Run) CommandLine.parse(List.of("echo"));
+        assertThat(raw.packet()).isEqualTo(PacketMode.RAW);
+        assertThat(raw.maxPacket()).isEmpty();
+
+        Run lines = (Run) CommandLine.parse(List.of("echo", "--packet", "line", "--max-packet=1024"));
+        assertThat(lines.packet()).isEqualTo(PacketMode.LINE);
+        assertThat(lines.maxPacket()).hasValue(1024);
+    }
+
+    @ParameterizedTest(name = "--packet {0} -> {1}")
+    @CsvSource({
+        "raw,  Framing.raw",
+        "line, Framing.lines(0xa)",
+        "1,    Framing.lengthPrefixed(1)",
+        "2,    Framing.lengthPrefixed(2)",
+        "4,    Framing.lengthPrefixed(4)",
+    })
+    void eachPacketModeIsAFraming(String mode, String framing) throws Exception {
+        Run run = (Run) CommandLine.parse(List.of("echo", "--packet=" + mode));
+
+        assertThat(run.packet().value()).isEqualTo(mode);
+        assertThat(run.packet().framing()).hasToString(framing);
+    }
+
+    @Test
     void helpWinsOverEverythingElse() throws Exception {
         assertThat(CommandLine.parse(List.of("--help"))).isInstanceOf(Help.class);
         assertThat(CommandLine.parse(List.of("chat", "--port", "nonsense", "-h"))).isInstanceOf(Help.class);
@@ -128,9 +154,9 @@ class CommandLineTest {
 
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource(delimiter = '|', value = {
-        "''                       | no example given: choose echo, chat, lowlevel",
+        "''                       | no example given: choose echo, chat, http, lowlevel",
         "--port 1                 | no example given",
-        "ping                     | unknown example \"ping\": choose echo or chat or lowlevel",
+        "ping                     | unknown example \"ping\": choose echo or chat or http or lowlevel",
         "echo chat                | unexpected argument \"chat\"",
         "echo --prot 1            | unknown option --prot",
         "echo --port              | --port needs a value: --port N",
@@ -144,19 +170,19 @@ class CommandLineTest {
         "chat --tls-key k.pem     | --tls-key needs --tls-cert too: the PEM file of the certificate chain",
         "echo --tls-cert          | --tls-cert needs a value: --tls-cert FILE",
         "echo --tls-key= --tls-cert c.pem | --tls-key needs a file name: --tls-key FILE",
-        "lowlevel --tls-cert c.pem --tls-key k.pem | the lowlevel example serves plain TCP only; --tls-cert and --tls-key work with echo and chat",
+        "lowlevel --tls-cert c.pem --tls-key k.pem | the lowlevel example serves plain TCP only; --tls-cert and --tls-key work with echo, chat and http",
         "lowlevel --tls-cert c.pem | the lowlevel example serves plain TCP only",
-        "lowlevel --proxy-protocol | the lowlevel example reads no PROXY protocol header; --proxy-protocol works with echo and chat",
+        "lowlevel --proxy-protocol | the lowlevel example reads no PROXY protocol header; --proxy-protocol works with echo, chat and http",
         "echo --proxy-protocol=v1  | --proxy-protocol takes no value",
         "echo --tls-cert /no/such/c.pem --tls-key /no/such/k.pem | certificate file /no/such/c.pem: does not exist",
         "echo --unix /tmp/e.sock --port 1  | --unix listens on a socket file instead of TCP; --port does not go with it",
         "echo --bind ::1 --unix /tmp/e.sock | --unix listens on a socket file instead of TCP; --bind does not go with it",
         "chat --unix=                      | --unix needs a file name: --unix PATH",
-        "lowlevel --unix /tmp/e.sock       | the lowlevel example listens on TCP only; --unix works with echo and chat",
+        "lowlevel --unix /tmp/e.sock       | the lowlevel example listens on TCP only; --unix works with echo, chat and http",
         "echo --unix /tmp/e.sock --listen-sockets 2 | --listen-sockets shares a TCP port; it does not go with --unix",
         "echo --listen-sockets 0           | --listen-sockets must be a whole number from 1 to 10, got \"0\"",
         "echo --listen-sockets 11          | got \"11\"",
-        "lowlevel --listen-sockets 2       | the lowlevel example listens on TCP only; --listen-sockets works with echo and chat",
+        "lowlevel --listen-sockets 2       | the lowlevel example listens on TCP only; --listen-sockets works with echo, chat and http",
         "echo --max-connections 0          | --max-connections must be a whole number from 1 to 2147483647, got \"0\"",
         "echo --max-connections -2         | --max-connections must be a whole number from 1 to 2147483647, got \"-2\"",
         "echo --max-connections 2147483648 | got \"2147483648\"",
@@ -179,9 +205,20 @@ class CommandLineTest {
         "echo --drain-timeout 99999999999  | --drain-timeout must be a number of seconds from 0 to 31536000, such as 10 or 0.5, got \"99999999999\"",
         "chat --drain-timeout .            | --drain-timeout must be a number of seconds from 0 to 31536000, such as 10 or 0.5, got \".\"",
         "chat --drain-timeout              | --drain-timeout needs a value: --drain-timeout SECONDS",
-        "lowlevel --max-connections 2      | the lowlevel example serves one client at a time; --max-connections works with echo and chat",
-        "lowlevel --idle-timeout 0.5       | the lowlevel example has no idle timeout; --idle-timeout works with echo and chat",
+        "lowlevel --max-connections 2      | the lowlevel example serves one client at a time; --max-connections works with echo, chat and http",
+        "lowlevel --idle-timeout 0.5       | the lowlevel example has no idle timeout; --idle-timeout works with echo, chat and http",
         "lowlevel --max-connections 0      | --max-connections must be a whole number from 1 to 2147483647, got \"0\"",
+        "echo --packet 3                   | --packet must be raw, line, 1, 2 or 4, got \"3\"",
+        "echo --packet LINE                | --packet must be raw, line, 1, 2 or 4, got \"LINE\"",
+        "echo --packet                     | --packet needs a value: --packet MODE",
+        "echo --packet line --max-packet 0 | --max-packet must be a whole number of bytes from 1 to 1073741824, got \"0\"",
+        "echo --packet 4 --max-packet 1073741825 | got \"1073741825\"",
+        "echo --packet 2 --max-packet 1k   | got \"1k\"",
+        "echo --max-packet 100             | --max-packet bounds framed packets: give --packet line, 1, 2 or 4 too",
+        "echo --packet raw --max-packet 9  | --max-packet bounds framed packets",
+        "chat --packet line                | --packet works with echo only; the chat example reads its protocol its own way",
+        "http --max-packet 10 --packet 1   | --packet works with echo only; the http example",
+        "lowlevel --max-packet 10          | --max-packet works with echo only",
     })
     void aBadArgumentIsNamedInTheError(String arguments, String expectedMessage) {
         List<String> args = arguments.isEmpty() ? List.of() : List.of(arguments.split(" "));
@@ -243,10 +280,12 @@ class CommandLineTest {
         for (Example example : Example.values()) {
             assertThat(usage).contains("  " + example.command() + " ");
         }
-        assertThat(usage).contains("--proxy-protocol ");
+        assertThat(usage).contains("--proxy-protocol ", "--packet MODE", "--max-packet BYTES", "default raw",
+                "default 65536, the library's");
         assertThat(usage).contains("--port N", "--bind ADDRESS", "--tls-cert FILE", "--tls-key FILE", "--help",
                 "default 3000", "default 0.0.0.0").endsWith("\n");
         assertThat(usage).contains("--unix PATH", "--listen-sockets N", "listening on unix:PATH");
+        assertThat(usage.lines()).noneMatch(line -> line.startsWith("listening on"));
         assertThat(usage).contains("--max-connections N", "--idle-timeout SECONDS", "--drain-timeout SECONDS",
                 "default 16384, the library's", "default none", "default 10", "0 closes them at once", "0.5");
     }
@@ -255,7 +294,7 @@ class CommandLineTest {
     void theUsageKeepsTheDescriptionsInOneColumn() {
         List<String> optionLines = CommandLine.usage().lines().dropWhile(line -> !line.equals("Options:")).skip(1).toList();
 
-        assertThat(optionLines).hasSize(11).allSatisfy(line -> assertThat(line).matches("  --[a-z-]+( [A-Z]+)? +\\S.*"));
+        assertThat(optionLines).hasSize(13).allSatisfy(line -> assertThat(line).matches("  --[a-z-]+( [A-Z]+)? +\\S.*"));
         assertThat(optionLines.stream().map(CommandLineTest::descriptionColumn).distinct()).hasSize(1);
     }
 

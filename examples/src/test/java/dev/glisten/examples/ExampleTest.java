@@ -24,7 +24,7 @@ class ExampleTest {
         try (TestClient client = MainIT.talkTo(example.command(), ((java.net.InetSocketAddress) running.address()).getPort())) {
             DrainReport report = running.shutdown().apply(DRAIN);
 
-            // echo and chat end the connection at the notice; lowlevel cuts its client off.
+            // echo, chat and http end the connection at the notice; lowlevel cuts its client off.
             assertThat(report.forced()).isEqualTo(example.builtOnServer() ? 0 : 1);
             assertThat(report.took()).isLessThan(DRAIN);
             if (example == Example.CHAT) {
@@ -39,7 +39,7 @@ class ExampleTest {
     @Test
     void theLowLevelExampleRefusesServerOptions() {
         Run withLimit = new Run(Example.LOWLEVEL, 0, "127.0.0.1", Optional.empty(), OptionalInt.of(2),
-                Optional.empty(), Duration.ZERO, Optional.empty(), OptionalInt.empty(), false);
+                Optional.empty(), Duration.ZERO);
 
         assertThatThrownBy(() -> Example.LOWLEVEL.start(withLimit))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -97,6 +97,14 @@ final class JarProcess implements AutoCloseable {
         return Integer.parseInt(line.group(2));
     }
 
+    /**
+     * The process that serves: the launcher's child java if it started one, else the jar's own
+     * process (the usual case, on a java that runs the examples itself).
+     */
+    ProcessHandle server() {
+        return descendants.isEmpty() ? process.toHandle() : descendants.get(0);
+    }
+
     /** The processes this one had started when it began listening (the launcher's child java). */
     List<ProcessHandle> descendants() {
         return List.copyOf(descendants);

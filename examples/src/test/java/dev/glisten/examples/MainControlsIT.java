@@ -168,7 +168,8 @@ class MainControlsIT {
 
         assertThat(jar.awaitExit()).isEqualTo(2);
         assertThat(jar.stderr().lines().findFirst()).hasValue(
-                "glisten-examples: the lowlevel example has no idle timeout; --idle-timeout works with echo and chat");
+                "glisten-examples: the lowlevel example has no idle timeout; --idle-timeout works with echo, chat and"
+                        + " http");
         assertThat(jar.stdout()).isEmpty();
     }
 

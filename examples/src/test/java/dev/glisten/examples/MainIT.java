@@ -3,6 +3,7 @@ package dev.glisten.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.glisten.examples.http.Response;
 import dev.glisten.testkit.TestClient;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -38,7 +39,7 @@ class MainIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"echo", "chat", "lowlevel"})
+    @ValueSource(strings = {"echo", "chat", "http", "lowlevel"})
     void servesOnTheAnnouncedPortUntilSigterm(String example) throws Exception {
         jar = start(example, "--port", "0", "--bind", "127.0.0.1");
         int port = jar.awaitListening("127.0.0.1");
@@ -52,9 +53,10 @@ class MainIT {
         }
 
         assertThat(jar.stdout()).isEqualTo("listening on 127.0.0.1:" + port + "\n");
-        // echo and chat end their connections at the notice; lowlevel has no drain and cuts its client off.
+        // echo, chat and http (between requests) end their connections at the notice; lowlevel has
+        // no drain and cuts its client off.
         String report = switch (example) {
-            case "echo" -> "drained 1 connection gracefully, forced 0";
+            case "echo", "http" -> "drained 1 connection gracefully, forced 0";
             // Counting the second client of talkTo if the server had not yet seen it leave.
             case "chat" -> "drained [12] connections? gracefully, forced 0";
             default -> "drained 0 connections gracefully, forced 1";
@@ -101,7 +103,9 @@ class MainIT {
         jar = start("--help");
 
         assertThat(jar.awaitExit()).isZero();
-        assertThat(jar.stdout()).startsWith("Usage: java -jar glisten-examples.jar <echo|chat|lowlevel>");
+        assertThat(jar.stdout()).startsWith("Usage: java -jar glisten-examples.jar <echo|chat|http|lowlevel>");
+        // Scripts wait for that line to know a server is up: the help must never look like one.
+        assertThat(jar.stdout().lines()).noneMatch(line -> line.startsWith("listening on"));
     }
 
     @Test
@@ -175,6 +179,12 @@ class MainIT {
                     other.send("hi there\n");
                     assertThat(client.readLine()).isEqualTo("hi there");
                 }
+            } else if (example.equals("http")) {
+                // Kept alive: HTTP/1.1's default.
+                client.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                Response response = Response.read(client);
+                assertThat(response.statusLine()).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(response.text()).isEqualTo("Hello from glisten!\n");
             } else {
                 client.send("ping\n");
                 assertThat(client.readLine()).isEqualTo("ping");

@@ -14,6 +14,7 @@ import dev.glisten.OnClose;
 import dev.glisten.OnInit;
 import dev.glisten.NegotiatedTls;
 import dev.glisten.ProxyHeader;
+import dev.glisten.testing.TestConnection;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.glisten.Handler;
 import dev.glisten.OnClose;
 import dev.glisten.OnInit;
+import dev.glisten.testing.TestConnection;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;

@@ -9,6 +9,7 @@ import dev.glisten.Handler;
 import dev.glisten.Message;
 import dev.glisten.NegotiatedTls;
 import dev.glisten.Next;
+import dev.glisten.testing.TestConnection;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;

@@ -17,6 +17,7 @@ import dev.glisten.internal.events.ServerCounters;
 import dev.glisten.internal.events.ServerEvents;
 import dev.glisten.internal.events.TlsHandshakeEvent;
 import dev.glisten.internal.io.Descriptors;
+import dev.glisten.internal.io.FileRanges;
 import dev.glisten.internal.io.PeerChannel;
 import dev.glisten.internal.io.SocketWatcher;
 import dev.glisten.internal.io.WatchedSocket;
@@ -376,7 +377,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
     @Override
     public long sendFile(FileChannel file, long offset, long length) throws IOException {
         Objects.requireNonNull(file, "file");
-        checkRange(offset, length, file.size());
+        FileRanges.check(offset, length, file.size());
         writeLock.lock();
         try {
             ensureOpen();
@@ -393,18 +394,6 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
             return length;
         } finally {
             writeLock.unlock();
-        }
-    }
-
-    private static void checkRange(long offset, long length, long size) {
-        String within = " (the file has " + size + " bytes)";
-        if (offset < 0 || offset > size) {
-            throw new IllegalArgumentException("offset must be between 0 and the file's size" + within
-                    + ", got " + offset);
-        }
-        if (length < 0 || length > size - offset) {
-            throw new IllegalArgumentException("length must be between 0 and the bytes from offset " + offset
-                    + " to the end of the file" + within + ", got " + length);
         }
     }
 

@@ -23,7 +23,7 @@ import java.util.List;
  * in batches, then the packets of each read cut by the framing, then a shutdown notice), when a
  * close takes effect and with which reason, the idle timeout and the lifetime, the mailbox bound,
  * and {@code onClose} exactly once. The server runs it over a socket on the connection's virtual
- * thread ({@code ConnectionProcess}); the test kit's {@code TestConnection} runs the same code over
+ * thread ({@code ConnectionProcess}); {@link dev.glisten.testing.TestConnection} runs the same code over
  * bytes in memory and a virtual clock, so its contract suite guards one set of rules.
  *
  * <p>Everything but {@link #offer}, {@link #closeWith}, {@link #noticeShutdown} and the counters

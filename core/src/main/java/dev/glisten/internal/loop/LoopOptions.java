@@ -11,7 +11,7 @@ import java.util.Objects;
 /**
  * What a {@link ConnectionLoop} runs and within which limits: the part of a server's options that
  * each connection applies, and all of a test connection's. Checked once, here, for the server's
- * builder and the test kit's alike.
+ * builder and TestConnection's alike.
  *
  * @param idleTimeout {@code null} for none
  * @param maxLifetime {@code null} for none

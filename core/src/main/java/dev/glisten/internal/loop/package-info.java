@@ -4,7 +4,7 @@
  * arrives ({@link Inbound}) and the packets it lends ({@link RealPacket}). It knows nothing of
  * sockets or threads: it reads through a {@link PeerInput} and asks its host for the clock.
  *
- * <p>Exported to the test kit alone, whose {@code TestConnection} runs the same loop over memory
- * and a virtual clock, so its contract suite guards one set of rules.
+ * <p>{@link dev.glisten.testing.TestConnection} runs the same loop over memory and a virtual clock,
+ * so the contract suite guards one set of rules.
  */
 package dev.glisten.internal.loop;

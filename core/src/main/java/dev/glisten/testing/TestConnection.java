@@ -1,4 +1,4 @@
-package dev.glisten.testkit;
+package dev.glisten.testing;
 
 import dev.glisten.CloseReason;
 import dev.glisten.Connection;
@@ -13,11 +13,11 @@ import dev.glisten.OnClose;
 import dev.glisten.OnInit;
 import dev.glisten.ProxyHeader;
 import dev.glisten.Tls;
+import dev.glisten.internal.io.FileRanges;
 import dev.glisten.internal.loop.ConnectionLoop;
 import dev.glisten.internal.loop.Inbound;
 import dev.glisten.internal.loop.LoopOptions;
 import dev.glisten.internal.loop.PeerInput;
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -31,8 +31,6 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -79,8 +77,7 @@ public final class TestConnection<S, M> implements Connection<M> {
 
     private final Builder<S, M> config;
     private final ReentrantLock turn = new ReentrantLock();
-    private final List<byte[]> writes = new ArrayList<>();
-    private final ByteArrayOutputStream sent = new ByteArrayOutputStream();
+    private final SentBytes sent = new SentBytes();
     private final Thread owner = Thread.currentThread();
     private final ConnectionLoop<S, M> loop;
     private MemoryInput input = new MemoryInput();
@@ -284,7 +281,7 @@ public final class TestConnection<S, M> implements Connection<M> {
      * @return a copy
      */
     public byte[] sent() {
-        return sent.toByteArray();
+        return sent.bytes();
     }
 
     /**
@@ -293,7 +290,7 @@ public final class TestConnection<S, M> implements Connection<M> {
      * @return the text
      */
     public String sentText() {
-        return sent.toString(StandardCharsets.UTF_8);
+        return new String(sent.bytes(), StandardCharsets.UTF_8);
     }
 
     /**
@@ -302,7 +299,7 @@ public final class TestConnection<S, M> implements Connection<M> {
      * @return copies of the writes, in order
      */
     public List<byte[]> writes() {
-        return writes.stream().map(byte[]::clone).toList();
+        return sent.writes();
     }
 
     /**
@@ -388,7 +385,7 @@ public final class TestConnection<S, M> implements Connection<M> {
      * @return a clock in UTC reading the virtual time
      */
     public Clock clock() {
-        return new VirtualClock();
+        return new VirtualClock(EPOCH, () -> nowNanos);
     }
 
     // --- the engine: the server's ConnectionLoop over memory and a virtual clock ---
@@ -508,13 +505,7 @@ public final class TestConnection<S, M> implements Connection<M> {
     @Override
     public void send(ByteBuffer... buffers) throws IOException {
         ensureOpen();
-        ByteArrayOutputStream gathered = new ByteArrayOutputStream();
-        for (ByteBuffer buffer : buffers) {
-            byte[] bytes = new byte[buffer.remaining()];
-            buffer.get(bytes);
-            gathered.writeBytes(bytes);
-        }
-        write(gathered.toByteArray());
+        write(SentBytes.gather(buffers));
     }
 
     private void write(byte[] bytes) throws IOException {
@@ -530,8 +521,7 @@ public final class TestConnection<S, M> implements Connection<M> {
             throw new SocketTimeoutException("send did not complete within the send timeout of " + config.sendTimeout
                     + " (the peer is not reading); the connection is closed");
         }
-        writes.add(bytes);
-        sent.writeBytes(bytes);
+        sent.record(bytes);
     }
 
     private void ensureOpen() throws SocketException {
@@ -544,30 +534,17 @@ public final class TestConnection<S, M> implements Connection<M> {
     @Override
     public long sendFile(FileChannel file, long offset, long length) throws IOException {
         Objects.requireNonNull(file, "file");
-        checkRange(offset, length, file.size());
+        FileRanges.check(offset, length, file.size());
         ensureOpen();
-        ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(length));
-        while (bytes.hasRemaining()) {
-            if (file.read(bytes, offset + bytes.position()) < 0) {
-                EOFException truncated = new EOFException("the file ended before the range was sent");
-                closeWith(new CloseReason.SendFailed(truncated));
-                throw truncated;
-            }
+        byte[] bytes;
+        try {
+            bytes = SentBytes.read(file, offset, length);
+        } catch (EOFException truncated) {
+            closeWith(new CloseReason.SendFailed(truncated));
+            throw truncated;
         }
-        write(bytes.array());
+        write(bytes);
         return length;
-    }
-
-    private static void checkRange(long offset, long length, long size) {
-        String within = " (the file has " + size + " bytes)";
-        if (offset < 0 || offset > size) {
-            throw new IllegalArgumentException("offset must be between 0 and the file's size" + within
-                    + ", got " + offset);
-        }
-        if (length < 0 || length > size - offset) {
-            throw new IllegalArgumentException("length must be between 0 and the bytes from offset " + offset
-                    + " to the end of the file" + within + ", got " + length);
-        }
     }
 
     @Override
@@ -649,24 +626,6 @@ public final class TestConnection<S, M> implements Connection<M> {
     public String toString() {
         return "TestConnection[" + peerAddress() + (loop.isOpen() ? "" : ", closed " + reported) + "]";
     }
-    private final class VirtualClock extends Clock {
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return Clock.fixed(instant(), zone);
-        }
-
-        @Override
-        public Instant instant() {
-            return EPOCH.plusNanos(nowNanos);
-        }
-    }
-
     /**
      * How the test connection looks to its handler. Every option has a default, so
      * {@code TestConnection.of(onInit, handler).start()} is a plain TCP connection from
@@ -902,13 +861,8 @@ public final class TestConnection<S, M> implements Connection<M> {
 
         private NegotiatedTls negotiated(String alpn, List<X509Certificate> peerCertificates) {
             // As the server's handshake: the session names the client, the PROXY header's if any.
-            SocketAddress client = proxiedFrom != null ? proxiedFrom : peerAddress;
-            InetSocketAddress peer = client instanceof InetSocketAddress inet ? inet : null;
-            return new NegotiatedTls("TLSv1.3", "TLS_AES_128_GCM_SHA256", Optional.ofNullable(alpn),
-                    Optional.ofNullable(serverName), peerCertificates,
-                    new FakeSslSession("TLSv1.3", "TLS_AES_128_GCM_SHA256", peerCertificates,
-                            peer == null ? null : peer.getHostString(), peer == null ? -1 : peer.getPort(),
-                            EPOCH.toEpochMilli()));
+            return FakeSslSession.negotiated(alpn, serverName, peerCertificates,
+                    proxiedFrom != null ? proxiedFrom : peerAddress, EPOCH.toEpochMilli());
         }
 
         private static Duration positive(String option, Duration value) {

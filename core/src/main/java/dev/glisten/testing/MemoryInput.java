@@ -1,4 +1,4 @@
-package dev.glisten.testkit;
+package dev.glisten.testing;
 
 import dev.glisten.internal.loop.PeerInput;
 import java.io.IOException;

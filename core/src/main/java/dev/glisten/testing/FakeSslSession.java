@@ -1,4 +1,4 @@
-package dev.glisten.testkit;
+package dev.glisten.testing;
 
 import java.security.Principal;
 import java.security.cert.Certificate;
@@ -132,5 +132,19 @@ final class FakeSslSession implements SSLSession {
     @Override
     public int getApplicationBufferSize() {
         return 16_384;
+    }
+
+    /**
+     * What a TLS 1.3 handshake with {@code client} would have settled: a {@link NegotiatedTls}
+     * over a session of this kind.
+     */
+    static dev.glisten.NegotiatedTls negotiated(String alpn, String serverName,
+            java.util.List<java.security.cert.X509Certificate> peerCertificates, java.net.SocketAddress client,
+            long createdMillis) {
+        java.net.InetSocketAddress peer = client instanceof java.net.InetSocketAddress inet ? inet : null;
+        return new dev.glisten.NegotiatedTls("TLSv1.3", "TLS_AES_128_GCM_SHA256", java.util.Optional.ofNullable(alpn),
+                java.util.Optional.ofNullable(serverName), peerCertificates,
+                new FakeSslSession("TLSv1.3", "TLS_AES_128_GCM_SHA256", peerCertificates,
+                        peer == null ? null : peer.getHostString(), peer == null ? -1 : peer.getPort(), createdMillis));
     }
 }
