@@ -374,10 +374,14 @@ public interface Server extends AutoCloseable {
         }
 
         /**
-         * The most bytes one {@link Message.Packet} carries: the size of each socket read. Larger
-         * values mean fewer handler calls for bulk data. Read buffers are shared: about two per
-         * processor exist, lent to a connection for one read at a time, so this size does not
-         * multiply by the number of connections. Default 16384 (16 KiB).
+         * The size of each socket read: the most bytes one raw {@link Message.Packet} carries.
+         * Larger values mean fewer handler calls for bulk data. Read buffers are direct, pooled
+         * and shared: a connection holds one only from a read until the handler calls on that
+         * read's packets return (they are lent from it), so an idle connection holds none and
+         * this size multiplies by the connections in a handler call at once (a few per carrier,
+         * more while handlers wait in sends), not by the connections open; the pool keeps
+         * {@code max(16, 4 x processors)} of them. A partial frame waits in a heap buffer of its
+         * own (see {@link #maxFrameSize(int)}). Default 16384 (16 KiB).
          *
          * @param bytes between 1 and 16 MiB
          * @return this builder
