@@ -136,4 +136,37 @@ class MailboxBoundTest {
             release.countDown();
         }
     }
+
+    @Test
+    void anOverflowCutsShortASendThatWaitsForAPeerThatDoesNotRead() throws Exception {
+        BlockingQueue<ConnectionHandle<Integer>> handles = new LinkedBlockingQueue<>();
+        RecordingOnClose<Void, Integer> onClose = new RecordingOnClose<>();
+        byte[] chunk = new byte[1 << 20];
+        // Each message makes the loop send 1 MiB to a client that never reads: the second one
+        // waits for room, for the default send timeout of 30 s, unless the overflow cuts it short.
+        try (Server server = Server.<Void, Integer>builder(connection -> {
+            handles.add(connection.handle());
+            return null;
+        }, (state, message, connection) -> {
+            if (message instanceof Message.User<Integer>) {
+                connection.send(chunk);
+            }
+            return Next.continueWith(state);
+        }).onClose(onClose).mailboxCapacity(2).socketOptions(o -> o.sendBufferSize(64 * 1024))
+                .bind("127.0.0.1").start(0);
+                TestClient client = TestClient.connect(server)) {
+            client.socket().setReceiveBufferSize(4096);
+            ConnectionHandle<Integer> handle = handles.poll(10, TimeUnit.SECONDS);
+            long started = System.nanoTime();
+            boolean overflowed = false;
+            // Bounded: at most a few messages before the mailbox, stuck behind the send, overflows.
+            for (int i = 0; i < 100 && !overflowed; i++) {
+                overflowed = !handle.send(i);
+                Thread.sleep(10);
+            }
+            assertThat(overflowed).isTrue();
+            assertThat(onClose.next().reason()).isEqualTo(new CloseReason.MailboxOverflowed(2));
+            assertThat((System.nanoTime() - started) / 1_000_000).as("ms until closed").isLessThan(5_000);
+        }
+    }
 }

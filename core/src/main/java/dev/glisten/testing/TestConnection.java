@@ -480,6 +480,11 @@ public final class TestConnection<S, M> implements Connection<M> {
         }
 
         @Override
+        public void abandonSends() {
+            // Sends never wait here: a peer that stops reading times them out at once.
+        }
+
+        @Override
         public void mailboxOverflowed(int capacity, MailboxOverflow policy) {
             mailboxOverflows++;
         }

@@ -321,6 +321,11 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
     }
 
     @Override
+    public void abandonSends() {
+        socket.abandonWaits();
+    }
+
+    @Override
     public void mailboxOverflowed(int capacity, MailboxOverflow policy) {
         server.counters().mailboxOverflows.increment();
         ServerEvents.mailboxOverflowed(peer, capacity, policy);

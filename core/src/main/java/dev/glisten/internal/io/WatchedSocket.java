@@ -58,6 +58,8 @@ public final class WatchedSocket implements PeerChannel {
     private volatile int readState = BUSY;
     private volatile Thread writeWaiter;
     private volatile boolean writable;
+    // Set once by a thread that ends the connection without closing the socket itself.
+    private volatile boolean abandoned;
     // Confined to the owner.
     private boolean lastReadFilled;
     // Bytes read past a PROXY protocol header (or read to learn there was none), handed out before
@@ -187,6 +189,15 @@ public final class WatchedSocket implements PeerChannel {
         LockSupport.unpark(writeWaiter);
     }
 
+    /**
+     * From any thread: makes every wait for room, now and later, end as if the socket were
+     * closed, without closing it, so that the owner closes it on its own thread.
+     */
+    public void abandonWaits() {
+        abandoned = true;
+        LockSupport.unpark(writeWaiter);
+    }
+
     @Override
     public boolean write(ByteBuffer single, ByteBuffer[] gathered, long timeoutNanos) throws IOException {
         return writeWhatFits(single, gathered) || writeWaiting(single, gathered, System.nanoTime() + timeoutNanos);
@@ -260,7 +271,7 @@ public final class WatchedSocket implements PeerChannel {
             }
             watcher.wakeup();
             while (!writable) {
-                if (!channel.isOpen()) {
+                if (!channel.isOpen() || abandoned) {
                     throw new AsynchronousCloseException();
                 }
                 long left = deadline - System.nanoTime();

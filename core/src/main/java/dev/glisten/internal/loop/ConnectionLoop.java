@@ -50,6 +50,12 @@ public final class ConnectionLoop<S, M> {
         /** From any thread: unparks the owner so it looks at what was recorded. */
         void wake();
 
+        /**
+         * From any thread: cuts short a send that waits for room, so that the owner, which may be
+         * waiting in one, gets back to its loop and closes the connection itself.
+         */
+        void abandonSends();
+
         /** From a sender's thread: a message did not fit the mailbox and {@code policy} applied. */
         void mailboxOverflowed(int capacity, MailboxOverflow policy);
 
@@ -468,6 +474,21 @@ public final class ConnectionLoop<S, M> {
     }
 
     /**
+     * From any thread: records why the connection ends and has its owner close it. Unlike
+     * {@link #closeWith}, this thread does no socket work: a sender that overflows many mailboxes
+     * in a row (a broadcast in a flooded room) must not close sockets on its own thread, where
+     * every close queues on the selector's locks. A send the owner waits in is cut short.
+     */
+    private boolean closeSoon(CloseReason reason) {
+        if (CLOSE_CAUSE.compareAndSet(this, null, reason)) {
+            host.abandonSends();
+            host.wake();
+            return true;
+        }
+        return false;
+    }
+
+    /**
      * From any thread: queues a user message, or applies the overflow policy if the mailbox is full.
      *
      * @return whether the message was queued
@@ -478,7 +499,7 @@ public final class ConnectionLoop<S, M> {
         }
         if (!mailbox.offer(message)) {
             if (overflowPolicy == MailboxOverflow.CLOSE
-                    && !closeWith(new CloseReason.MailboxOverflowed(mailbox.capacity()))) {
+                    && !closeSoon(new CloseReason.MailboxOverflowed(mailbox.capacity()))) {
                 return false; // already closing: counted once, by whoever closed it
             }
             host.mailboxOverflowed(mailbox.capacity(), overflowPolicy);
