@@ -643,10 +643,11 @@ public interface Server extends AutoCloseable {
                 throw new IllegalArgumentException("acceptors (" + acceptors + ") must be at least listenSockets ("
                         + listenSockets + "): each listen socket needs an acceptor");
             }
-            return RealServer.start(new ServerConfig<>(onInit, handler, onClose, socketOptions, port, socketFile,
-                    listenSockets, acceptors, readBufferSize, sendTimeout, stopTimeout, (RealTls) tls, maxConnections,
-                    maxConnectionsPerAddress, idleTimeout, maxLifetime, proxyProtocol, framing, maxFrameSize,
-                    mailboxCapacity, mailboxOverflow));
+            LoopOptions<S, M> loop = new LoopOptions<>(onInit, handler, onClose, idleTimeout, maxLifetime, framing,
+                    maxFrameSize, mailboxCapacity, mailboxOverflow);
+            return RealServer.start(new ServerConfig<>(loop, socketOptions, port, socketFile, listenSockets,
+                    acceptors, readBufferSize, sendTimeout, stopTimeout, (RealTls) tls, maxConnections,
+                    maxConnectionsPerAddress, proxyProtocol));
         }
 
         private static Duration positive(String option, Duration timeout) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
-import java.net.ProtocolException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -174,25 +173,9 @@ class FramingTest {
 
     @Test
     void aCustomDecoderServesAProtocolTheBuiltInsDoNot() throws Exception {
-        // MQTT's remaining length: 7 bits a byte, high bit set while more follow, at most 4 bytes.
-        FrameDecoder mqtt = (input, examined) -> {
-            int start = input.position();
-            long remaining = 0;
-            for (int i = 0; i < 4; i++) {
-                if (input.remaining() < 2 + i) {
-                    return 0;
-                }
-                byte digit = input.get(start + 1 + i);
-                remaining |= (long) (digit & 0x7F) << (7 * i);
-                if ((digit & 0x80) == 0) {
-                    return 2 + i + remaining;
-                }
-            }
-            throw new ProtocolException("MQTT remaining length longer than 4 bytes");
-        };
         BlockingQueue<String> packets = new LinkedBlockingQueue<>();
         RecordingOnClose<Void, Void> onClose = new RecordingOnClose<>();
-        try (Server server = recording(Framing.of(mqtt), 1024, packets, onClose, text -> Next.continueWith(null));
+        try (Server server = recording(Framing.of(MqttDecoder.MQTT), 1024, packets, onClose, text -> Next.continueWith(null));
                 TestClient client = TestClient.connect(server)) {
             byte[] big = new byte[3 + 200];
             big[0] = 0x30;

@@ -1,10 +1,5 @@
 package dev.glisten.internal;
 
-import dev.glisten.Framing;
-import dev.glisten.Handler;
-import dev.glisten.MailboxOverflow;
-import dev.glisten.OnClose;
-import dev.glisten.OnInit;
 import dev.glisten.ProxyProtocol;
 import dev.glisten.internal.loop.LoopOptions;
 import dev.glisten.internal.tls.RealTls;
@@ -17,18 +12,15 @@ import java.time.Duration;
  *
  * @param <S> the per-connection state
  * @param <M> the type of user messages
+ * @param loop what each connection's loop runs (the handler and its callbacks) and its limits
  * @param port the TCP port; unused when {@code unixPath} is set
  * @param unixPath the Unix domain socket file to listen on, or {@code null} for TCP
  * @param listenSockets how many listen sockets share the port ({@code SO_REUSEPORT} when above 1)
  * @param tls how connections speak TLS, or {@code null} for plain TCP
- * @param idleTimeout {@code null} for none
- * @param maxLifetime {@code null} for none
  * @param proxyProtocol {@code null} to read no PROXY protocol header
  */
 public record ServerConfig<S, M>(
-        OnInit<S, M> onInit,
-        Handler<S, M> handler,
-        OnClose<S, M> onClose,
+        LoopOptions<S, M> loop,
         SocketOptions socketOptions,
         int port,
         Path unixPath,
@@ -40,20 +32,8 @@ public record ServerConfig<S, M>(
         RealTls tls,
         int maxConnections,
         int maxConnectionsPerAddress,
-        Duration idleTimeout,
-        Duration maxLifetime,
-        ProxyProtocol proxyProtocol,
-        Framing framing,
-        int maxFrameSize,
-        int mailboxCapacity,
-        MailboxOverflow mailboxOverflow) {
+        ProxyProtocol proxyProtocol) {
 
     /** The longest any timeout may be: see {@link LoopOptions#LONGEST_TIMEOUT}. */
     public static final Duration LONGEST_TIMEOUT = LoopOptions.LONGEST_TIMEOUT;
-
-    /** What each connection's loop runs, and its limits. */
-    public LoopOptions<S, M> loopOptions() {
-        return new LoopOptions<>(onInit, handler, onClose, idleTimeout, maxLifetime, framing, maxFrameSize,
-                mailboxCapacity, mailboxOverflow);
-    }
 }

@@ -22,7 +22,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -509,12 +508,12 @@ public final class TestConnection<S, M> implements Connection<M> {
 
     @Override
     public void send(ByteBuffer... buffers) throws IOException {
-        ensureOpen();
+        loop.checkOpen();
         write(SentBytes.gather(buffers));
     }
 
     private void write(byte[] bytes) throws IOException {
-        ensureOpen();
+        loop.checkOpen();
         if (sendFailure != null) {
             closeWith(new CloseReason.SendFailed(sendFailure));
             throw sendFailure;
@@ -529,18 +528,11 @@ public final class TestConnection<S, M> implements Connection<M> {
         sent.record(bytes);
     }
 
-    private void ensureOpen() throws SocketException {
-        CloseReason cause = loop.closeCause();
-        if (cause != null || !loop.isOpen()) {
-            throw new SocketException("the connection is closed (" + (cause == null ? "ended" : cause) + ")");
-        }
-    }
-
     @Override
     public long sendFile(FileChannel file, long offset, long length) throws IOException {
         Objects.requireNonNull(file, "file");
         FileRanges.check(offset, length, file.size());
-        ensureOpen();
+        loop.checkOpen();
         byte[] bytes;
         try {
             bytes = SentBytes.read(file, offset, length);
@@ -598,7 +590,7 @@ public final class TestConnection<S, M> implements Connection<M> {
         if (tls != null) {
             throw new IllegalStateException("the connection already speaks TLS (" + tls.protocol() + ")");
         }
-        ensureOpen();
+        loop.checkOpen();
         tls = config.negotiated(config.startTlsAlpn, config.startTlsPeerCertificates);
         // As on a server: what the peer sent in plain text after the STARTTLS command is dropped.
         input = input.upgraded();

@@ -362,7 +362,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
     private void write(ByteBuffer single, ByteBuffer[] gathered) throws IOException {
         writeLock.lock();
         try {
-            ensureOpen();
+            loop.checkOpen();
             boolean written;
             long length = gathered == null ? single.remaining() : remaining(gathered);
             try {
@@ -385,7 +385,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
         FileRanges.check(offset, length, file.size());
         writeLock.lock();
         try {
-            ensureOpen();
+            loop.checkOpen();
             boolean sent;
             try {
                 sent = channel.transferFrom(file, offset, length, config.sendTimeout().toNanos(), this::countSent);
@@ -399,14 +399,6 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
             return length;
         } finally {
             writeLock.unlock();
-        }
-    }
-
-    /** Under writeLock: refuses a send on a connection that is closed or closing. */
-    private void ensureOpen() throws SocketException {
-        CloseReason cause = loop.closeCause();
-        if (cause != null || !loop.isOpen()) {
-            throw new SocketException("the connection is closed (" + (cause == null ? "ended" : cause) + ")");
         }
     }
 

@@ -42,7 +42,6 @@ public final class OpenConnections<S, M> {
 
     private final Set<ConnectionProcess<S, M>> open = ConcurrentHashMap.newKeySet();
     private final ServerConfig<S, M> config;
-    private final LoopOptions<S, M> loopOptions;
     private final Inbound.Pool inboundBuffers;
     private final Threads threads;
     private final ServerTls tls;
@@ -59,7 +58,6 @@ public final class OpenConnections<S, M> {
     public OpenConnections(ServerConfig<S, M> config, Threads threads, ServerTls tls, ConnectionLimit limit,
             ServerCounters counters, int processors, BooleanSupplier stopping) {
         this.config = config;
-        this.loopOptions = config.loopOptions();
         // Buffers are held while their packets are handled, not only for the read: a few more
         // than the carriers that can run handlers at once.
         this.inboundBuffers = new Inbound.Pool(config.readBufferSize(), Math.max(16, 4 * processors));
@@ -179,7 +177,7 @@ public final class OpenConnections<S, M> {
     }
 
     LoopOptions<S, M> loopOptions() {
-        return loopOptions;
+        return config.loop();
     }
 
     Inbound.Pool inboundBuffers() {

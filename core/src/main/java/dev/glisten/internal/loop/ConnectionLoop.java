@@ -15,6 +15,7 @@ import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.SocketAddress;
+import java.net.SocketException;
 import java.time.Duration;
 import java.util.List;
 
@@ -527,6 +528,18 @@ public final class ConnectionLoop<S, M> {
     /** Owner only. */
     public void framing(Framing framing) {
         inbound.framing(framing);
+    }
+
+    /**
+     * For a send, on any thread: refuses it if the connection has ended or is ending, naming why.
+     *
+     * @throws SocketException if a close reason is recorded or the connection has ended
+     */
+    public void checkOpen() throws SocketException {
+        CloseReason cause = closeCause;
+        if (cause != null || !open) {
+            throw new SocketException("the connection is closed (" + (cause == null ? "ended" : cause) + ")");
+        }
     }
 
     /** The reason recorded so far, or {@code null}. */

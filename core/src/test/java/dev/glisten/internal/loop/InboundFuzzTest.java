@@ -4,11 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.glisten.CloseReason;
-import dev.glisten.FrameDecoder;
 import dev.glisten.Framing;
+import dev.glisten.MqttDecoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.ProtocolException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -31,27 +30,10 @@ class InboundFuzzTest {
     private static final long BUDGET_NANOS = 8_000_000_000L;
     private static final int MAX_FRAME = 4096;
 
-    /** MQTT's remaining length, as the FrameDecoder Javadoc writes it: a decoder of the user's own. */
-    private static final FrameDecoder MQTT = (input, examined) -> {
-        int start = input.position();
-        long remaining = 0;
-        for (int i = 0; i < 4; i++) {
-            if (input.remaining() < 2 + i) {
-                return 0;
-            }
-            byte digit = input.get(start + 1 + i);
-            remaining |= (long) (digit & 0x7F) << (7 * i);
-            if ((digit & 0x80) == 0) {
-                return 2 + i + remaining;
-            }
-        }
-        throw new ProtocolException("MQTT remaining length longer than 4 bytes");
-    };
-
     private static final List<Framing> FRAMINGS = List.of(Framing.lines(), Framing.lines((byte) ';'),
             Framing.lengthPrefixed(1), Framing.lengthPrefixed(2), Framing.lengthPrefixed(4),
             Framing.lengthField(1, 4, -4, ByteOrder.BIG_ENDIAN), Framing.lengthField(2, 3, 1, ByteOrder.LITTLE_ENDIAN),
-            Framing.fixed(7), Framing.of(MQTT), Framing.raw());
+            Framing.fixed(7), Framing.of(MqttDecoder.MQTT), Framing.raw());
 
     /** A frame as sent and as the packet shows it. */
     private record Frame(int framing, byte[] wire, byte[] packet) { }
