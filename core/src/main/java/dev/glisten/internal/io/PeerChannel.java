@@ -39,6 +39,13 @@ public interface PeerChannel extends PeerInput {
     boolean transferFrom(FileChannel file, long position, long count, long stallNanos, LongConsumer sent)
             throws IOException;
 
+    /**
+     * Finishes this side's stream (half-close): the peer reads the end of the stream after what
+     * was written, and may go on sending. Over TLS it sends {@code close_notify} first. Callers
+     * serialize it with writes; a write after it fails.
+     */
+    void shutdownOutput() throws IOException;
+
     /** Closes the stream and the socket under it, from any thread. Idempotent; never throws. */
     void close();
 }

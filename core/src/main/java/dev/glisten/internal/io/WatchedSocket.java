@@ -286,6 +286,11 @@ public final class WatchedSocket implements PeerChannel {
         }
     }
 
+    @Override
+    public void shutdownOutput() throws IOException {
+        channel.shutdownOutput();
+    }
+
     /** Closes the socket; the watcher is woken so the kernel's descriptor is released at once. */
     @Override
     public void close() {

@@ -400,6 +400,12 @@ public final class TlsChannel implements PeerChannel {
      * waiting for room, then closes the socket.
      */
     @Override
+    public void shutdownOutput() throws IOException {
+        // TODO(client-tls): send close_notify, then shut the socket's output.
+        socket.shutdownOutput();
+    }
+
+    @Override
     public void close() {
         SSLEngine engine = this.engine;
         if (engine != null && wrapLock.tryLock()) {
