@@ -297,6 +297,23 @@ public interface Connection<M> {
     NegotiatedTls startTls(Tls tls) throws IOException;
 
     /**
+     * Finishes this side of the connection (half-close, {@code shutdown(SHUT_WR)}): the peer reads
+     * the end of the stream after everything sent so far, while this side goes on receiving. Over
+     * TLS it sends {@code close_notify} first. Later sends throw
+     * {@link java.net.SocketException}; calling it again does nothing.
+     *
+     * <p>The connection ends once both sides have finished: at once if the peer had already
+     * finished sending ({@link Message.EndOfInput}, with {@link CloseReason.Stopped}), else when
+     * its end of input arrives ({@link CloseReason.PeerClosed}), or as before when the handler
+     * stops. A request-response client sends its request, then this, so a server that reads to
+     * the end of input knows the request is whole; a proxy passes each side's end on to the other.
+     * Any thread may call it; it waits for a send in progress on another thread to finish.
+     *
+     * @throws IOException if the connection is closed, or the socket fails (which closes it)
+     */
+    void shutdownOutput() throws IOException;
+
+    /**
      * Closes the connection. {@link OnClose} runs with {@link CloseReason.ClosedLocally} once any
      * running loop call returns (at once when called from the loop, after it returns). Does nothing
      * if the connection is already closed.

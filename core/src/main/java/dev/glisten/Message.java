@@ -5,20 +5,22 @@ import java.time.Duration;
 
 /**
  * What a {@link Handler} receives: bytes from the socket ({@link Packet}), a value another thread
- * sent to the connection's {@link ConnectionHandle} ({@link User}), or the notice of a graceful
- * shutdown ({@link ShuttingDown}).
+ * sent to the connection's {@link ConnectionHandle} ({@link User}), the notice of a graceful
+ * shutdown ({@link ShuttingDown}), or, where half-close is allowed, the end of the peer's input
+ * ({@link EndOfInput}).
  *
  * <pre>{@code
  * switch (message) {
  *     case Message.Packet<Chat> packet -> ...packet.text(UTF_8) or connection.send(packet)...
  *     case Message.User<Chat> user -> ...user.message()...
  *     case Message.ShuttingDown<Chat> notice -> ...say goodbye, or finish the exchange...
+ *     case Message.EndOfInput<Chat> end -> ...answer, then connection.shutdownOutput()...
  * }
  * }</pre>
  *
  * @param <M> the type of {@link User} messages
  */
-public sealed interface Message<M> permits Message.Packet, Message.User, Message.ShuttingDown {
+public sealed interface Message<M> permits Message.Packet, Message.User, Message.ShuttingDown, Message.EndOfInput {
 
     /**
      * Bytes from the peer: under the default {@linkplain Framing#raw() raw framing}, what one read
@@ -135,4 +137,24 @@ public sealed interface Message<M> permits Message.Packet, Message.User, Message
      * @param <M> the type of {@link User} messages
      */
     record ShuttingDown<M>(Duration drainTimeout) implements Message<M> { }
+
+    /**
+     * The peer has finished sending: it half-closed the connection (TCP's FIN, from
+     * {@code shutdown(SHUT_WR)} or {@code nc} at the end of its input; over TLS, a
+     * {@code close_notify}). Delivered once, after its last {@link Packet}, and only where half-close
+     * is allowed ({@link Server.Builder#allowHalfClose}, {@link Client.Builder#allowHalfClose});
+     * otherwise the peer's end of input ends the connection ({@link CloseReason.PeerClosed}), as it
+     * also does when this side had finished first ({@link Connection#shutdownOutput()}): both
+     * sides are then done.
+     *
+     * <p>No more packets come, but the connection stays open for sending: answer the request the
+     * peer finished with, then call {@link Connection#shutdownOutput()} (which ends the connection
+     * now that both sides have finished) or return {@link Next#stop()}. {@link User} messages and
+     * a {@link ShuttingDown} notice are still delivered meanwhile, and the idle timeout and the
+     * lifetime still apply. A trailing partial frame (under a {@link Framing} other than raw) is
+     * dropped: the peer ended in the middle of it.
+     *
+     * @param <M> the type of {@link User} messages
+     */
+    record EndOfInput<M>() implements Message<M> { }
 }

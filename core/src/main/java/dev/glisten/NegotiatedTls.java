@@ -7,15 +7,22 @@ import java.util.Optional;
 import javax.net.ssl.SSLSession;
 
 /**
- * What a connection's TLS handshake settled: see {@link Connection#tls()}.
+ * What a connection's TLS handshake settled: see {@link Connection#tls()}. The same record serves
+ * both sides; where a component means something different on a server's connection ({@link Tls})
+ * and a client's ({@link ClientTls}), its description says both.
  *
  * @param protocol the TLS version, such as {@code "TLSv1.3"}
  * @param cipherSuite the suite, such as {@code "TLS_AES_128_GCM_SHA256"}
- * @param applicationProtocol the protocol chosen by ALPN ({@link Tls.Builder#applicationProtocols}),
- *     empty when the client offered none or the server has none configured
- * @param serverName the host name the client asked for (SNI), empty when it sent none
- * @param peerCertificates the client's verified certificate chain, its own certificate first;
- *     empty when it presented none (see {@link Tls.Builder#clientAuth})
+ * @param applicationProtocol the protocol chosen by ALPN: on a server, the one it picked from
+ *     {@link Tls.Builder#applicationProtocols}; on a client, the one the server picked from
+ *     {@link ClientTls.Builder#applicationProtocols}. Empty when the client offered none or the
+ *     server chose none
+ * @param serverName the host name asked for with SNI: on a server, the name the client sent; on a
+ *     client, the name it sent (the host connected to, or {@link ClientTls.Builder#serverName}).
+ *     Empty when none was sent, as for a client connecting to an IP address
+ * @param peerCertificates the other side's verified certificate chain, its own certificate first:
+ *     on a server, the client's, empty when it presented none (see {@link Tls.Builder#clientAuth});
+ *     on a client, the server's, never empty
  * @param session the JDK's session, for anything else (session id, creation time, local
  *     certificates)
  */

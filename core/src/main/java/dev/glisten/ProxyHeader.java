@@ -1,6 +1,8 @@
 package dev.glisten;
 
+import dev.glisten.internal.proxy.ProxyHeaderWriter;
 import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,7 +17,22 @@ import java.util.Optional;
  * the original connection, and for version 2 its TLVs (type-length-value fields) with typed
  * accessors for the registered ones.
  *
- * @param version 1 (text) or 2 (binary)
+ * <p>It is also the header a client sends first, when it opens a connection on behalf of someone
+ * else (a proxy, a load balancer, a gateway) to a server that reads the PROXY protocol: made with
+ * {@link #proxied} (or {@link #local()} for a connection of its own, such as a health check),
+ * given TLVs with {@link #withAlpn}, {@link #withAuthority}, {@link #withUniqueId},
+ * {@link #withSsl}, {@link #withCrc32c} or {@link #withTlv}, and turned into bytes with
+ * {@link #encode}. Version 1, the text line, carries
+ * TCP over IPv4 or IPv6 and nothing more; version 2 carries Unix socket addresses and TLVs too.
+ *
+ * <pre>{@code
+ * ProxyHeader header = ProxyHeader.proxied(relayed.peerAddress(), relayed.localAddress())
+ *         .withAuthority("api.example.com");
+ * out.write(header.encode(ProxyProtocol.Version.V2)); // before any other byte, TLS included
+ * }</pre>
+ *
+ * @param version 1 (text) or 2 (binary): the version the header was read in; the factories make
+ *     version 2 headers, and {@link #encode} writes either version whatever this says
  * @param command {@link Command#PROXY} for a relayed connection, {@link Command#LOCAL} for one the
  *     proxy made itself (a health check; version 2 only)
  * @param source the original client's address: an {@link java.net.InetSocketAddress} for TCP (or
@@ -77,6 +94,150 @@ public record ProxyHeader(int version, Command command, Optional<SocketAddress> 
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(destination, "destination");
         tlvs = List.copyOf(tlvs);
+    }
+
+    /**
+     * A header saying that this connection relays one from {@code source} to {@code destination}:
+     * command {@link Command#PROXY}, with TCP over IPv4 or over IPv6 as the addresses are, or
+     * stream Unix domain sockets. In version 1 it is the line {@code PROXY TCP4|TCP6 source
+     * destination source-port destination-port}; version 2 says the same in binary, with any TLVs
+     * added to it, and alone carries Unix socket paths (108 bytes each at most, in UTF-8).
+     *
+     * <p>The two addresses must be of one family, as the two ends of one connection are. The one
+     * exception is an IPv4 address beside an IPv4-mapped IPv6 one ({@code ::ffff:192.0.2.1}, as a
+     * dual-stack socket may report its IPv4 peers): the IPv4 address is then mapped as well and the
+     * header is TCP over IPv6, as HAProxy sends it. Host names and IPv6 scopes ({@code %eth0}) are
+     * not kept: the header has room for neither.
+     *
+     * @param source the original client's address, such as {@link Connection#peerAddress()} of
+     *     the connection being relayed: an {@link java.net.InetSocketAddress} or a
+     *     {@link UnixDomainSocketAddress}
+     * @param destination the address that client connected to, such as
+     *     {@link Connection#localAddress()} of that connection, of the same kind
+     * @return a version 2 header without TLVs
+     * @throws NullPointerException if an address is null
+     * @throws IllegalArgumentException naming both addresses if they are of different kinds or
+     *     families (IPv4 and IPv6 that is not IPv4-mapped), or naming the address that is
+     *     unresolved or a Unix socket path longer than 108 bytes
+     */
+    public static ProxyHeader proxied(SocketAddress source, SocketAddress destination) {
+        return ProxyHeaderWriter.proxied(source, destination);
+    }
+
+    /**
+     * A header saying that the connection is the sender's own, not a relayed one (a proxy's health
+     * check of its server): command {@link Command#LOCAL}, no addresses, and the receiver keeps the
+     * connection's own. Version 2 writes it as such (with any TLVs added to it); version 1 has no
+     * such command, and writes {@code PROXY UNKNOWN}, which its receivers treat alike.
+     *
+     * @return a version 2 header without addresses or TLVs
+     */
+    public static ProxyHeader local() {
+        return new ProxyHeader(2, Command.LOCAL, Optional.empty(), Optional.empty(), List.of());
+    }
+
+    /**
+     * This header with one more TLV, after those it has, for version 2 (version 1 carries none).
+     * Values a receiver would reject are refused here: a {@link #TYPE_UNIQUE_ID} over 128 bytes, a
+     * {@link #TYPE_SSL} value that is not client, verify and whole sub-TLVs. A {@link #TYPE_CRC32C}
+     * TLV is a place for the checksum, which {@link #encode} computes; see {@link #withCrc32c()}.
+     *
+     * @param type 0 to 255; see the {@code TYPE_} constants
+     * @param value its bytes (copied)
+     * @return a new header; this one is unchanged
+     * @throws IllegalArgumentException if {@code type} is outside 0-255, the value is longer than
+     *     65535 bytes or one the receiver would reject, the header would have two {@code CRC32C}
+     *     TLVs, or its addresses and TLVs would take more than the 65535 bytes version 2 can count
+     */
+    public ProxyHeader withTlv(int type, byte[] value) {
+        return ProxyHeaderWriter.withTlv(this, new Tlv(type, value));
+    }
+
+    /**
+     * This header with a {@link #TYPE_ALPN} TLV: the application protocol the original client
+     * negotiated with the sender, such as {@code h2}.
+     *
+     * @param protocol the protocol's name, written in ISO-8859-1 as {@link #alpn()} reads it
+     * @return a new header
+     * @throws IllegalArgumentException as {@link #withTlv} does
+     */
+    public ProxyHeader withAlpn(String protocol) {
+        return withTlv(TYPE_ALPN, protocol.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /**
+     * This header with a {@link #TYPE_AUTHORITY} TLV: the host name the original client asked the
+     * sender for (its TLS SNI, or an HTTP {@code Host}).
+     *
+     * @param hostName the name, written in UTF-8
+     * @return a new header
+     * @throws IllegalArgumentException as {@link #withTlv} does
+     */
+    public ProxyHeader withAuthority(String hostName) {
+        return withTlv(TYPE_AUTHORITY, hostName.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * This header with a {@link #TYPE_UNIQUE_ID} TLV: an opaque identifier of the connection, so
+     * that the sender's logs and the receiver's can be joined.
+     *
+     * @param id at most 128 bytes (copied)
+     * @return a new header
+     * @throws IllegalArgumentException if {@code id} is longer than 128 bytes, or as {@link #withTlv}
+     */
+    public ProxyHeader withUniqueId(byte[] id) {
+        return withTlv(TYPE_UNIQUE_ID, id);
+    }
+
+    /**
+     * This header with a {@link #TYPE_SSL} TLV: what the sender knows of the original client's TLS
+     * connection to it, as {@link #ssl()} reads it back.
+     *
+     * @param ssl the client bits (0-255), verify (an unsigned 32-bit number) and sub-TLVs
+     * @return a new header
+     * @throws IllegalArgumentException if {@code client} or {@code verify} is out of range, or as
+     *     {@link #withTlv}
+     */
+    public ProxyHeader withSsl(Ssl ssl) {
+        return ProxyHeaderWriter.withTlv(this, ProxyHeaderWriter.ssl(ssl));
+    }
+
+    /**
+     * This header with a {@link #TYPE_CRC32C} TLV, whose value {@link #encode} computes over the
+     * whole encoded header (CRC-32C, the specification's checksum), so that a receiver that checks
+     * it, HAProxy among them, can tell a header damaged on the way. A header has one at most.
+     *
+     * @return a new header
+     * @throws IllegalArgumentException if the header has one already, or as {@link #withTlv}
+     */
+    public ProxyHeader withCrc32c() {
+        return withTlv(TYPE_CRC32C, new byte[4]);
+    }
+
+    /**
+     * The header's bytes in {@code version}, for a client to write first on a new connection,
+     * before any byte of its own (a TLS handshake included), as a proxy does; a server that reads
+     * the PROXY protocol reads exactly these bytes and takes the rest as the client's.
+     *
+     * <p>Version 1 is the text line {@code PROXY TCP4 192.0.2.1 198.51.100.1 56324 443\r\n} (IPv6
+     * addresses in RFC 5952's text), or {@code PROXY UNKNOWN\r\n} for a {@link #local()} header or
+     * one without addresses; it cannot carry TLVs or Unix socket addresses, and a header with them
+     * is refused rather than sent without them. Version 2 is binary: the 12-byte signature, the
+     * version and command, the family (unspecified, IPv4, IPv6 or Unix) with transport stream, the
+     * length, the addresses and the TLVs in order; a {@code LOCAL} header is sent with no
+     * addresses. Either way, {@link #version()} is not consulted.
+     *
+     * @param version {@link ProxyProtocol.Version#V1} or {@link ProxyProtocol.Version#V2}: the one
+     *     the receiving server accepts
+     * @return a new array each time
+     * @throws IllegalArgumentException if {@code version} is {@code ANY}; for version 1, if the
+     *     header has TLVs or Unix socket addresses; for a header made with the canonical
+     *     constructor, if its addresses are not both present (or both absent), are of different
+     *     families or kinds, or are given to a {@code LOCAL} header; and for version 2 whatever
+     *     {@link #withTlv} refuses
+     */
+    public byte[] encode(ProxyProtocol.Version version) {
+        return ProxyHeaderWriter.encode(this, version);
     }
 
     /**

@@ -262,41 +262,18 @@ public interface Server extends AutoCloseable {
      * @param <S> the per-connection state
      * @param <M> the type of {@link Message.User} messages connections accept
      */
-    final class Builder<S, M> {
-        private final OnInit<S, M> onInit;
-        private final Handler<S, M> handler;
-        private OnClose<S, M> onClose = (state, reason, connection) -> { };
+    final class Builder<S, M> extends ConnectionBuilder<S, M, Builder<S, M>> {
         private SocketOptions socketOptions = SocketOptions.defaults();
         private int acceptors = 10;
         private int listenSockets = 1;
-        private int readBufferSize = 16 * 1024;
-        private Duration sendTimeout = Duration.ofSeconds(30);
         private Duration stopTimeout = Duration.ofSeconds(5);
         private Tls tls;
         private int maxConnections = 16_384;
         private int maxConnectionsPerAddress = Integer.MAX_VALUE;
-        private Duration idleTimeout;
-        private Duration maxLifetime;
         private ProxyProtocol proxyProtocol;
-        private Framing framing = Framing.raw();
-        private int maxFrameSize = LoopOptions.DEFAULT_MAX_FRAME_SIZE;
-        private int mailboxCapacity = LoopOptions.DEFAULT_MAILBOX_CAPACITY;
-        private MailboxOverflow mailboxOverflow = MailboxOverflow.CLOSE;
 
         private Builder(OnInit<S, M> onInit, Handler<S, M> handler) {
-            this.onInit = Objects.requireNonNull(onInit, "onInit");
-            this.handler = Objects.requireNonNull(handler, "handler");
-        }
-
-        /**
-         * Runs when a connection ends, exactly once, however it ends. Default: nothing.
-         *
-         * @param onClose the callback
-         * @return this builder
-         */
-        public Builder<S, M> onClose(OnClose<S, M> onClose) {
-            this.onClose = Objects.requireNonNull(onClose, "onClose");
-            return this;
+            super(onInit, handler);
         }
 
         /**
@@ -374,109 +351,6 @@ public interface Server extends AutoCloseable {
         }
 
         /**
-         * The size of each socket read: the most bytes one raw {@link Message.Packet} carries.
-         * Larger values mean fewer handler calls for bulk data. Read buffers are direct, pooled
-         * and shared: a connection holds one only from a read until the handler calls on that
-         * read's packets return (they are lent from it), so an idle connection holds none and
-         * this size multiplies by the connections in a handler call at once (a few per carrier,
-         * more while handlers wait in sends), not by the connections open; the pool keeps
-         * {@code max(16, 4 x processors)} of them. A partial frame waits in a heap buffer of its
-         * own (see {@link #maxFrameSize(int)}). Default 16384 (16 KiB).
-         *
-         * @param bytes between 1 and 16 MiB
-         * @return this builder
-         * @throws IllegalArgumentException naming {@code readBufferSize} if out of range
-         */
-        public Builder<S, M> readBufferSize(int bytes) {
-            this.readBufferSize = LoopOptions.readBufferSize(bytes);
-            return this;
-        }
-
-        /**
-         * How every connection cuts its bytes into {@link Message.Packet}s, until its handler
-         * {@linkplain Connection#framing(Framing) switches}: raw reads, lines, length-prefixed or
-         * length-field frames, fixed-length blocks, or a {@link FrameDecoder} of your own. Default
-         * {@link Framing#raw()}, packets as read.
-         *
-         * @param framing the framing each connection starts with
-         * @return this builder
-         */
-        public Builder<S, M> framing(Framing framing) {
-            this.framing = Objects.requireNonNull(framing, "framing");
-            return this;
-        }
-
-        /**
-         * The largest frame a connection accepts, in bytes as it arrives (header and delimiter
-         * included), under any framing but raw. A length header declaring more, or a line growing
-         * past it without a delimiter, closes the connection at once
-         * ({@link CloseReason.FrameTooLarge}) without reading or buffering the declared bytes. A
-         * connection holds at most this much (plus one read) while a frame is partial, so
-         * {@link #maxConnections(int)} times this bounds the heap that partial frames can take.
-         * Default 65536 (64 KiB): more than any line of a text protocol (HTTP servers cap a header
-         * line at 8 KiB) and the usual RPC message, while 16,384 connections each holding a partial
-         * frame stay within 1 GiB; raise it for protocols with larger messages.
-         *
-         * @param bytes between 1 and 1 GiB
-         * @return this builder
-         * @throws IllegalArgumentException naming {@code maxFrameSize} if out of range
-         */
-        public Builder<S, M> maxFrameSize(int bytes) {
-            this.maxFrameSize = LoopOptions.maxFrameSize(bytes);
-            return this;
-        }
-
-        /**
-         * The most {@link Message.User} messages a connection's mailbox holds before the
-         * {@linkplain #mailboxOverflow(MailboxOverflow) overflow policy} applies. A mailbox only
-         * fills when its connection cannot keep up, usually because its peer stopped reading and
-         * its loop waits in a send; the bound keeps such a connection from holding the server's
-         * memory until the send timeout ends it. Default 1024: far more than a loop that keeps up
-         * ever has queued (a chat line broadcast to every member adds one message to each), so only
-         * a stuck connection reaches it, and at 1 KiB a message that is 1 MiB per connection at
-         * most.
-         *
-         * @param messages between 1 and 16777216
-         * @return this builder
-         * @throws IllegalArgumentException naming {@code mailboxCapacity} if out of range
-         */
-        public Builder<S, M> mailboxCapacity(int messages) {
-            this.mailboxCapacity = LoopOptions.mailboxCapacity(messages);
-            return this;
-        }
-
-        /**
-         * What a full mailbox does with one more message: close the connection
-         * ({@link MailboxOverflow#CLOSE}, the default) or refuse the message
-         * ({@link MailboxOverflow#REFUSE}). Either way the sender learns it from
-         * {@link ConnectionHandle#send(Object)}.
-         *
-         * @param policy the overflow policy
-         * @return this builder
-         */
-        public Builder<S, M> mailboxOverflow(MailboxOverflow policy) {
-            this.mailboxOverflow = Objects.requireNonNull(policy, "mailboxOverflow");
-            return this;
-        }
-
-        /**
-         * How long one send may block because the peer is not reading. When it expires the
-         * connection is closed ({@link CloseReason.SendTimedOut}) and the send throws. The timeout
-         * counts from the moment a send first has to wait for room in the socket's send buffer (over
-         * TLS, from the start of the send); for {@link Connection#sendFile(java.nio.channels.FileChannel,
-         * long, long) sendFile}, from the last progress, so a large file may take longer as long as
-         * the peer keeps reading. Default 30 seconds.
-         *
-         * @param timeout positive
-         * @return this builder
-         * @throws IllegalArgumentException naming {@code sendTimeout} if zero, negative or over 36500 days
-         */
-        public Builder<S, M> sendTimeout(Duration timeout) {
-            this.sendTimeout = positive("sendTimeout", timeout);
-            return this;
-        }
-
-        /**
          * How long {@link Server#stop()} waits for handlers to return after their sockets are
          * closed, before it interrupts their threads. Default 5 seconds.
          *
@@ -536,37 +410,6 @@ public interface Server extends AutoCloseable {
                 throw new IllegalArgumentException("maxConnectionsPerAddress must be at least 1, got " + limit);
             }
             this.maxConnectionsPerAddress = limit;
-            return this;
-        }
-
-        /**
-         * Ends a connection when no bytes have arrived from its peer for this long
-         * ({@link CloseReason.IdleTimedOut}). Only bytes from the peer count: a connection busy
-         * with {@link Message.User} messages (a chat member receiving broadcasts from a half-open
-         * socket) still times out, however many arrive. Checked between handler calls, so a handler
-         * call that blocks is not cut short, and bytes that arrived while it ran count as the peer
-         * being alive. Default: none (a connection may wait forever).
-         *
-         * @param timeout positive
-         * @return this builder
-         * @throws IllegalArgumentException naming {@code idleTimeout} if zero, negative or over 36500 days
-         */
-        public Builder<S, M> idleTimeout(Duration timeout) {
-            this.idleTimeout = positive("idleTimeout", timeout);
-            return this;
-        }
-
-        /**
-         * Ends every connection this long after it was accepted ({@link CloseReason.LifetimeEnded}),
-         * however busy: for spreading long-lived clients over new servers after a deploy, or
-         * rotating credentials. Checked between handler calls. Default: none.
-         *
-         * @param lifetime positive
-         * @return this builder
-         * @throws IllegalArgumentException naming {@code maxLifetime} if zero, negative or over 36500 days
-         */
-        public Builder<S, M> maxLifetime(Duration lifetime) {
-            this.maxLifetime = positive("maxLifetime", lifetime);
             return this;
         }
 
@@ -643,10 +486,8 @@ public interface Server extends AutoCloseable {
                 throw new IllegalArgumentException("acceptors (" + acceptors + ") must be at least listenSockets ("
                         + listenSockets + "): each listen socket needs an acceptor");
             }
-            LoopOptions<S, M> loop = new LoopOptions<>(onInit, handler, onClose, idleTimeout, maxLifetime, framing,
-                    maxFrameSize, mailboxCapacity, mailboxOverflow);
-            return RealServer.start(new ServerConfig<>(loop, socketOptions, port, socketFile, listenSockets,
-                    acceptors, readBufferSize, sendTimeout, stopTimeout, (RealTls) tls, maxConnections,
+            return RealServer.start(new ServerConfig<>(loopOptions(), socketOptions, port, socketFile, listenSockets,
+                    acceptors, readBufferSize(), sendTimeout(), stopTimeout, (RealTls) tls, maxConnections,
                     maxConnectionsPerAddress, proxyProtocol));
         }
 

@@ -2,9 +2,9 @@ package dev.glisten;
 
 import dev.glisten.internal.tls.IdentitySource;
 import dev.glisten.internal.tls.RealTls;
+import dev.glisten.internal.tls.TlsOptions;
 import dev.glisten.internal.tls.TlsSettings;
 import dev.glisten.internal.tls.TrustSource;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,9 +118,9 @@ public sealed interface Tls permits RealTls {
         private String trustedCertificatesPem;
         private ClientAuth clientAuth = ClientAuth.NONE;
         private List<String> applicationProtocols = List.of();
-        private List<String> protocols = List.of("TLSv1.3", "TLSv1.2");
+        private List<String> protocols = TlsOptions.DEFAULT_PROTOCOLS;
         private List<String> cipherSuites;
-        private Duration handshakeTimeout = Duration.ofSeconds(10);
+        private Duration handshakeTimeout = TlsOptions.DEFAULT_HANDSHAKE_TIMEOUT;
         private Duration reloadInterval;
 
         private Builder() { }
@@ -277,18 +277,7 @@ public sealed interface Tls permits RealTls {
          *     longer than 255 bytes or repeated
          */
         public Builder applicationProtocols(String... inPreferenceOrder) {
-            List<String> names = List.of(inPreferenceOrder);
-            for (String name : names) {
-                int length = name.getBytes(StandardCharsets.UTF_8).length;
-                if (length == 0 || length > 255) {
-                    throw new IllegalArgumentException("applicationProtocols: a protocol name must be 1 to 255 bytes, got \""
-                            + name + "\"");
-                }
-            }
-            if (names.stream().distinct().count() != names.size()) {
-                throw new IllegalArgumentException("applicationProtocols: a protocol is named twice in " + names);
-            }
-            this.applicationProtocols = names;
+            this.applicationProtocols = TlsOptions.applicationProtocols(inPreferenceOrder);
             return this;
         }
 
@@ -302,10 +291,7 @@ public sealed interface Tls permits RealTls {
          *     are refused by {@link #build()})
          */
         public Builder protocols(String... versions) {
-            if (versions.length == 0) {
-                throw new IllegalArgumentException("protocols: name at least one TLS version, such as \"TLSv1.3\"");
-            }
-            this.protocols = List.of(versions);
+            this.protocols = TlsOptions.protocols(versions);
             return this;
         }
 
@@ -319,10 +305,7 @@ public sealed interface Tls permits RealTls {
          *     names are refused by {@link #build()})
          */
         public Builder cipherSuites(String... suites) {
-            if (suites.length == 0) {
-                throw new IllegalArgumentException("cipherSuites: name at least one suite, such as \"TLS_AES_128_GCM_SHA256\"");
-            }
-            this.cipherSuites = List.of(suites);
+            this.cipherSuites = TlsOptions.cipherSuites(suites);
             return this;
         }
 
@@ -337,11 +320,7 @@ public sealed interface Tls permits RealTls {
          * @throws IllegalArgumentException naming {@code handshakeTimeout} if zero, negative or over a day
          */
         public Builder handshakeTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "handshakeTimeout");
-            if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(Duration.ofDays(1)) > 0) {
-                throw new IllegalArgumentException("handshakeTimeout must be positive and at most a day, got " + timeout);
-            }
-            this.handshakeTimeout = timeout;
+            this.handshakeTimeout = TlsOptions.handshakeTimeout(timeout);
             return this;
         }
 

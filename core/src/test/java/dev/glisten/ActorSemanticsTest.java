@@ -90,6 +90,7 @@ class ActorSemanticsTest {
                         yield state.withUser(numbered);
                     }
                     case Message.ShuttingDown<Numbered> notice -> state;
+                    case Message.EndOfInput<Numbered> end -> state;
                 };
                 // Yield the carrier now and then so the other thread gets a chance to overlap, if it can.
                 if ((next.users() + packetCalls.get()) % 64 == 0) {

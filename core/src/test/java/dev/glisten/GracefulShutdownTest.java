@@ -88,6 +88,7 @@ class GracefulShutdownTest {
                 }
             }
             case Message.User<Void> user -> throw new AssertionError("no user messages in this test");
+            case Message.EndOfInput<Void> end -> throw new AssertionError("no half-close in this test");
         }
         if (session.closing && session.line.isEmpty()) {
             connection.send(ascii("bye\n"));

@@ -64,6 +64,7 @@ class IdleTimeoutTest {
                     connection.send(user.message().getBytes(StandardCharsets.US_ASCII));
                 }
                 case Message.ShuttingDown<String> notice -> { }
+                case Message.EndOfInput<String> end -> { }
             }
             return Next.continueWith(state);
         };

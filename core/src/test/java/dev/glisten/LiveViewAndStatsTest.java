@@ -63,6 +63,7 @@ class LiveViewAndStatsTest {
                 }
                 case Message.User<String> user -> connection.send(user.message().getBytes(StandardCharsets.US_ASCII));
                 case Message.ShuttingDown<String> notice -> { }
+                case Message.EndOfInput<String> end -> { }
             }
             return Next.continueWith(state);
         };

@@ -443,6 +443,7 @@ class OnCloseTest {
                 default -> throw boom;
             };
             case Message.ShuttingDown<String> notice -> Next.continueWith(state);
+            case Message.EndOfInput<String> end -> Next.continueWith(state);
         }));
         List<String> commands = List.of("stop", "abort", "close", "throw");
         List<CloseReason> expected = List.of(new CloseReason.Stopped(), new CloseReason.StoppedAbnormally("aborted"),

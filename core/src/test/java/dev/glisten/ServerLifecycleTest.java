@@ -166,6 +166,7 @@ class ServerLifecycleTest {
                 }
                 case Message.User<String> user -> user.message().equals("stop");
                 case Message.ShuttingDown<String> notice -> false;
+                case Message.EndOfInput<String> end -> false;
             };
             if (stop) {
                 long started = System.nanoTime();

@@ -47,6 +47,7 @@ class ShutdownNoticeOrderTest {
                 yield Next.continueWith(seen + "[" + packet.text(StandardCharsets.UTF_8) + "]");
             }
             case Message.User<String> user -> Next.continueWith(seen + user.message());
+            case Message.EndOfInput<String> end -> Next.stop();
             case Message.ShuttingDown<String> notice -> {
                 // Only the first connection's: the listener probes below may open others.
                 if (connection.handle().equals(handle.getNow(null))) {

@@ -31,7 +31,7 @@ public final class Threads {
     private final ThreadFactory acceptorFactory;
     private final ThreadFactory connectionFactory;
 
-    Threads(String serverName) {
+    public Threads(String serverName) {
         this.prefix = "glisten-" + serverName + "-";
         // Acceptors are platform threads: the kernel schedules them beside the carriers, so a burst
         // of new connections (each started as a virtual thread on the carriers) cannot queue the
@@ -110,7 +110,7 @@ public final class Threads {
      * docs/BENCHMARKS.md, tuning log). It costs about 40 ms, once per JVM, on the first start
      * (2 cores); HotSpot compiles a method after about 200 calls.
      */
-    void warmUp() throws InterruptedException {
+    public void warmUp() throws InterruptedException {
         if (!WARMED_UP.compareAndSet(false, true)) {
             return;
         }
@@ -163,7 +163,7 @@ public final class Threads {
      * virtual thread where the JDK lets one block in a selector without pinning its carrier, else
      * a platform thread; see {@link SocketWatcher}.
      */
-    Thread startWatcher(SocketWatcher watcher) {
+    public Thread startWatcher(SocketWatcher watcher) {
         Thread.Builder builder = SocketWatcher.runsOnVirtualThreads()
                 ? Thread.ofVirtual() : Thread.ofPlatform().daemon();
         return builder.name(prefix + "watcher-" + watcherCount.getAndIncrement()).start(new StepRunner(watcher));

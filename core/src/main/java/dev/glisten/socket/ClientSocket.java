@@ -3,7 +3,7 @@ package dev.glisten.socket;
 import dev.glisten.NegotiatedTls;
 import dev.glisten.Tls;
 import dev.glisten.internal.accept.Listeners;
-import dev.glisten.internal.io.Readiness;
+import dev.glisten.internal.client.Connector;
 import dev.glisten.internal.io.TcpTransport;
 import dev.glisten.internal.io.Transport;
 import dev.glisten.internal.io.UnixTransport;
@@ -14,18 +14,13 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.net.NoRouteToHostException;
 import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.net.SocketTimeoutException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -113,31 +108,13 @@ public final class ClientSocket implements AutoCloseable {
         if (port < 1 || port > 65_535) {
             throw new IllegalArgumentException("port must be between 1 and 65535, got " + port);
         }
-        int timeoutMillis = TcpTransport.soTimeoutUntil(System.nanoTime() + positiveNanos(timeout));
+        positiveNanos(timeout);
         InetSocketAddress remote = new InetSocketAddress(host, port);
-        String where = host + ":" + port;
         if (remote.isUnresolved()) {
-            throw new UnknownHostException("cannot connect to " + where + ": the host name does not resolve");
+            throw new UnknownHostException("cannot connect to " + host + ":" + port + ": the host name does not resolve");
         }
-        where = Listeners.hostAndPort(remote);
-        SocketChannel channel = SocketChannel.open();
-        try {
-            // A channel has no connect timeout; its socket adaptor does (and parks a virtual thread).
-            channel.socket().connect(remote, timeoutMillis);
-            return new ClientSocket(new TcpTransport(channel), false);
-        } catch (SocketTimeoutException e) {
-            channel.close();
-            throw withCause(new SocketTimeoutException("cannot connect to " + where + " within " + timeout), e);
-        } catch (ConnectException e) {
-            channel.close();
-            throw withCause(new ConnectException("cannot connect to " + where + ": " + e.getMessage()), e);
-        } catch (NoRouteToHostException e) {
-            channel.close();
-            throw withCause(new NoRouteToHostException("cannot connect to " + where + ": " + e.getMessage()), e);
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
+        // The kernel's default options: this socket's user sets them with setOption.
+        return new ClientSocket(new TcpTransport(Connector.connect(remote, timeout, null)), false);
     }
 
     /**
@@ -159,39 +136,8 @@ public final class ClientSocket implements AutoCloseable {
      */
     public static ClientSocket connect(Path socketFile, Duration timeout) throws IOException {
         Objects.requireNonNull(socketFile, "socketFile");
-        long deadline = System.nanoTime() + positiveNanos(timeout);
-        String where = "unix:" + socketFile;
-        SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-        Readiness connectable = new Readiness(channel, SelectionKey.OP_CONNECT);
-        try {
-            channel.configureBlocking(false);
-            boolean connected = channel.connect(UnixDomainSocketAddress.of(socketFile));
-            while (!connected) {
-                if (!connectable.await(deadline)) {
-                    throw new SocketTimeoutException("cannot connect to " + where + " within " + timeout);
-                }
-                connected = channel.finishConnect();
-            }
-            connectable.close();
-            return new ClientSocket(new UnixTransport(channel), false);
-        } catch (SocketTimeoutException e) {
-            connectable.close();
-            channel.close();
-            throw e;
-        } catch (ConnectException e) {
-            connectable.close();
-            channel.close();
-            throw withCause(new ConnectException("cannot connect to " + where + ": " + e.getMessage()
-                    + " (nobody listens on this socket file)"), e);
-        } catch (IOException e) {
-            connectable.close();
-            channel.close();
-            throw withCause(new IOException("cannot connect to " + where + ": " + e.getMessage()), e);
-        } catch (RuntimeException e) {
-            connectable.close();
-            channel.close();
-            throw e;
-        }
+        positiveNanos(timeout);
+        return new ClientSocket(new UnixTransport(Connector.connect(socketFile, timeout)), false);
     }
 
     /**

@@ -22,6 +22,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -94,13 +95,15 @@ public final class TestConnection<S, M> implements Connection<M> {
     private NegotiatedTls tls;
     private int startTlsCalls;
     private long mailboxOverflows;
+    private boolean outputShut;
     private long nowNanos;
 
     private TestConnection(Builder<S, M> config) {
         this.config = config;
         this.tls = config.tlsFromStart ? config.negotiated(config.tlsAlpn, config.tlsPeerCertificates) : null;
         LoopOptions<S, M> options = new LoopOptions<>(this::init, this::call, this::closed, config.idleTimeout,
-                config.maxLifetime, config.framing, config.maxFrameSize, config.mailboxCapacity, config.mailboxOverflow);
+                config.maxLifetime, config.framing, config.maxFrameSize, config.mailboxCapacity, config.mailboxOverflow,
+                config.allowHalfClose);
         this.loop = new ConnectionLoop<>(this, new Host(), options, new Inbound.Pool(config.readBufferSize, 1));
     }
 
@@ -162,7 +165,8 @@ public final class TestConnection<S, M> implements Connection<M> {
 
     /**
      * The peer closes its side: packets it sent before are delivered, then the connection ends with
-     * {@link CloseReason.PeerClosed}.
+     * {@link CloseReason.PeerClosed}; or, with {@link Builder#allowHalfClose(boolean)}, the handler
+     * gets {@link Message.EndOfInput} and the connection stays open for sending.
      *
      * @return this
      */
@@ -513,7 +517,7 @@ public final class TestConnection<S, M> implements Connection<M> {
     }
 
     private void write(byte[] bytes) throws IOException {
-        loop.checkOpen();
+        checkWritable();
         if (sendFailure != null) {
             closeWith(new CloseReason.SendFailed(sendFailure));
             throw sendFailure;
@@ -526,6 +530,32 @@ public final class TestConnection<S, M> implements Connection<M> {
                     + " (the peer is not reading); the connection is closed");
         }
         sent.record(bytes);
+    }
+
+    private void checkWritable() throws IOException {
+        loop.checkOpen();
+        if (outputShut) {
+            throw new SocketException("the output is shut down (shutdownOutput)");
+        }
+    }
+
+    /** As on a server: later sends fail, and the connection ends once the peer has finished too. */
+    @Override
+    public void shutdownOutput() throws IOException {
+        loop.checkOpen();
+        if (!outputShut) {
+            outputShut = true;
+            loop.outputFinished();
+        }
+    }
+
+    /**
+     * Whether the handler finished its side of the stream ({@link #shutdownOutput()}).
+     *
+     * @return {@code true} once it has
+     */
+    public boolean outputShut() {
+        return outputShut;
     }
 
     @Override
@@ -644,6 +674,7 @@ public final class TestConnection<S, M> implements Connection<M> {
         private int readBufferSize = 16 * 1024;
         private int mailboxCapacity = LoopOptions.DEFAULT_MAILBOX_CAPACITY;
         private MailboxOverflow mailboxOverflow = MailboxOverflow.CLOSE;
+        private boolean allowHalfClose;
         private SocketAddress peerAddress = new InetSocketAddress("127.0.0.1", 50_000);
         private SocketAddress localAddress = new InetSocketAddress("127.0.0.1", 4_000);
         private SocketAddress proxiedFrom;
@@ -765,6 +796,19 @@ public final class TestConnection<S, M> implements Connection<M> {
          */
         public Builder<S, M> mailboxOverflow(MailboxOverflow policy) {
             this.mailboxOverflow = Objects.requireNonNull(policy, "mailboxOverflow");
+            return this;
+        }
+
+        /**
+         * Whether {@link TestConnection#peerClosed()} half-closes the connection (the handler gets
+         * {@link Message.EndOfInput} and may go on sending) rather than ending it, as the server's
+         * option of that name does. Default {@code false}.
+         *
+         * @param allow whether to deliver the end of the peer's input
+         * @return this builder
+         */
+        public Builder<S, M> allowHalfClose(boolean allow) {
+            this.allowHalfClose = allow;
             return this;
         }
 

@@ -131,6 +131,8 @@ public final class ChatServer {
                 connection.send("server shutting down, bye\n".getBytes(UTF_8));
                 yield Next.stop();
             }
+            // Only with allowHalfClose, which the chat leaves off: a member that finishes sending leaves.
+            case Message.EndOfInput<String> end -> Next.stop();
         };
     }
 

@@ -101,6 +101,7 @@ public final class EchoServer {
             }
             case Message.User<Void> nobodySendsThese -> Next.continueWith(state);
             case Message.ShuttingDown<Void> notice -> Next.stop();
+            case Message.EndOfInput<Void> end -> Next.stop();
         };
     }
 

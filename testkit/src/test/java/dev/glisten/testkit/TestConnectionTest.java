@@ -121,6 +121,7 @@ class TestConnectionTest {
                     case Message.User<String> user -> Next.continueWith(seen + user.message());
                     case Message.Packet<String> packet -> Next.continueWith(seen + "[" + packet.text(UTF_8) + "]");
                     case Message.ShuttingDown<String> notice -> Next.stop();
+                    case Message.EndOfInput<String> end -> Next.stop();
                 }).start();
         for (int i = 0; i < 70; i++) {
             connection.handle().send(i < 3 ? String.valueOf((char) ('a' + i)) : ".");

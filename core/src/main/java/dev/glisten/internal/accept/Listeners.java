@@ -174,7 +174,7 @@ public final class Listeners {
     }
 
     /** The RFC 5952 text of an IPv6 address: lower-case hex, the longest run of zero groups as "::". */
-    static String shortIpv6(byte[] address) {
+    public static String shortIpv6(byte[] address) {
         int[] groups = new int[8];
         for (int i = 0; i < 8; i++) {
             groups[i] = ((address[2 * i] & 0xff) << 8) | (address[2 * i + 1] & 0xff);

@@ -9,8 +9,8 @@ import dev.glisten.MailboxOverflow;
 import dev.glisten.Message;
 import dev.glisten.NegotiatedTls;
 import dev.glisten.ProxyHeader;
+import dev.glisten.ProxyProtocol;
 import dev.glisten.Tls;
-import dev.glisten.internal.ServerConfig;
 import dev.glisten.internal.Steps;
 import dev.glisten.internal.Threads;
 import dev.glisten.internal.events.ServerCounters;
@@ -43,18 +43,20 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One accepted connection on the server: its socket, its sends, and the {@link ConnectionLoop} run
+ * One connection, accepted by a server or opened by a client (its {@link ConnectionSide}): its
+ * socket, its sends, and the {@link ConnectionLoop} run
  * by the connection's own virtual thread. The thread reads whatever the socket has (without
  * blocking), delivers it, delivers queued {@link Message.User} messages, and when there is nothing
  * to do parks until its {@link SocketWatcher} sees bytes or a sender unparks it. So every handler
  * call, {@code onInit} and {@code onClose} run on that one thread, one at a time. Before the loop
- * begins, the same thread reads the PROXY protocol header and runs the TLS handshake.
+ * begins, the same thread does what the side asks first: a server's connection reads the PROXY
+ * protocol header and runs the server side of the TLS handshake, a client's the client side.
  *
  * <p>Other threads (a server stopping, a sender, {@link Connection#close()} from elsewhere) never
  * call the handler: they record their reason in the loop, close the socket and unpark the thread,
  * which then runs {@code onClose}. The first reason recorded is the one reported.
  */
-final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionLoop.Host, ServerCounters.Traffic {
+public final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionLoop.Host, ServerCounters.Traffic {
 
     private static final System.Logger LOG = System.getLogger("dev.glisten.connection");
     /** The most turns of the loop in one step; see step(). */
@@ -84,8 +86,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
         }
     }
 
-    private final OpenConnections<S, M> server;
-    private final ServerConfig<S, M> config;
+    private final ConnectionSide<S, M> side;
     private final WatchedSocket socket;
     private final ConnectionLoop<S, M> loop;
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -107,14 +108,15 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
     private long bytesSent;
     // Whether the server was told that the connection ended; owner only.
     private boolean ended;
+    // Whether shutdownOutput finished this side's stream; written under writeLock.
+    private volatile boolean outputShut;
 
-    ConnectionProcess(OpenConnections<S, M> server, WatchedSocket socket) {
-        this.server = server;
-        this.config = server.config();
+    public ConnectionProcess(ConnectionSide<S, M> side, WatchedSocket socket) {
+        this.side = side;
         this.socket = socket;
         this.channel = socket;
         this.peer = socket.peerAddress();
-        this.loop = new ConnectionLoop<>(this, this, server.loopOptions(), server.inboundBuffers());
+        this.loop = new ConnectionLoop<>(this, this, side.loop(), side.inboundBuffers());
     }
 
     /**
@@ -146,7 +148,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
             }
         } catch (Throwable unexpected) {
             // Not the handler's (that is caught where it is called): a fault of ours or of the JVM.
-            LOG.log(Level.ERROR, () -> "connection from " + peerAddress() + " failed", unexpected);
+            LOG.log(Level.ERROR, () -> describe() + " failed", unexpected);
             loop.finish(new CloseReason.SocketError(new IOException("connection failed: " + unexpected, unexpected)));
         } finally {
             if (outcome == Outcome.DONE && !ended) {
@@ -154,7 +156,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
                 ended = true;
                 channel.close();
                 CloseReason cause = loop.closeCause();
-                server.connectionEnded(this, cause != null ? cause
+                side.ended(this, cause != null ? cause
                         : new CloseReason.SocketError(new IOException("the connection failed to finish")));
             }
         }
@@ -190,68 +192,77 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
         return loop.nextDeadline();
     }
 
-    /** Starts watching the socket, reads any PROXY header, shakes hands, runs onInit; returns whether the loop is to run. */
+    /** Starts watching the socket, does what the side asks first, runs onInit; returns whether the loop is to run. */
     private boolean begin() {
         try {
-            socket.start(config.socketOptions());
+            socket.start(side.socketOptions());
         } catch (IOException e) {
             loop.finish(new CloseReason.SocketError(e));
             return false;
         }
-        ServerEvents.connectionOpened(peerAddress(), localAddress());
+        side.opened(this);
         CloseReason closing = loop.closeCause();
         if (closing != null) {
             loop.finish(closing);
             return false;
         }
-        if (config.proxyProtocol() != null && !receiveProxyHeader()) {
-            return false;
-        }
-        RealTls serverTls = server.tls().current();
-        if (serverTls != null) {
-            try {
-                upgrade(serverTls);
-            } catch (IOException e) {
-                closing = loop.closeCause();
-                loop.finish(closing != null ? closing : new CloseReason.TlsHandshakeFailed(e));
-                return false;
-            }
-        }
-        return loop.begin();
+        return side.prepare(this) && loop.begin();
     }
 
     /**
-     * Reads the PROXY protocol header, before anything else reads, and admits the connection under
-     * the client's address; returns whether the connection goes on.
+     * For a server's side, before anything else reads: reads the PROXY protocol header and takes
+     * the client's address from it.
+     *
+     * @return the header, or {@code null} if none was sent where one is optional
+     * @throws IOException if the header is malformed, late or missing where required
      */
-    private boolean receiveProxyHeader() {
-        ProxyHeader header;
-        try {
-            header = ProxyHeaderReader.read(socket, config.proxyProtocol(), this::hasClose);
-        } catch (IOException e) {
-            CloseReason cause = loop.closeCause();
-            if (cause != null) {
-                loop.finish(cause);
-                return false;
-            }
-            server.counters().proxyHeaderRejections.increment();
-            LOG.log(Level.DEBUG, () -> "PROXY protocol header from " + socket.peerAddress() + " rejected: " + e);
-            loop.finish(new CloseReason.ProxyHeaderRejected(e));
-            return false;
-        }
+    ProxyHeader receiveProxyHeader(ProxyProtocol accepted) throws IOException {
+        ProxyHeader header = ProxyHeaderReader.read(socket, accepted, this::hasClose);
         if (header != null) {
             proxyHeader = header;
             if (header.command() == ProxyHeader.Command.PROXY && header.source().isPresent()) {
                 peer = header.source().get();
             }
         }
-        if (!server.admitProxied(this)) {
-            // As for a connection refused at accept: closed before onInit, with no onClose.
-            ended = true;
-            loop.abandon();
+        return header;
+    }
+
+    /** Before {@code onInit}: ends the connection for {@code reason} (unless another was recorded first). */
+    void finishEarly(CloseReason reason) {
+        CloseReason cause = loop.closeCause();
+        loop.finish(cause != null ? cause : reason);
+    }
+
+    /** Before {@code onInit}: ends the connection without {@code onInit} or {@code onClose}, as if never accepted. */
+    void abandon() {
+        ended = true;
+        loop.abandon();
+    }
+
+    /**
+     * Before {@code onInit}, on the connection's thread: runs the TLS handshake over {@code secured}
+     * and switches the connection to it; on failure ends the connection
+     * ({@link CloseReason.TlsHandshakeFailed}).
+     *
+     * @return whether the connection goes on
+     */
+    public boolean handshake(TlsChannel secured, Duration timeout) {
+        try {
+            upgrade(secured, timeout);
+            return true;
+        } catch (IOException e) {
+            finishEarly(new CloseReason.TlsHandshakeFailed(e));
             return false;
         }
-        return true;
+    }
+
+    public WatchedSocket socket() {
+        return socket;
+    }
+
+    /** "connection from ADDRESS" or "connection to ADDRESS", for log lines. */
+    String describe() {
+        return (side.isClient() ? "connection to " : "connection from ") + peerAddress();
     }
 
     /** The address the per-address limit counted this connection under, or {@code null}. */
@@ -263,7 +274,7 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
         countedAs = address;
     }
 
-    private boolean hasClose() {
+    boolean hasClose() {
         return loop.closeCause() != null;
     }
 
@@ -327,18 +338,20 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
 
     @Override
     public void mailboxOverflowed(int capacity, MailboxOverflow policy) {
-        server.counters().mailboxOverflows.increment();
-        ServerEvents.mailboxOverflowed(peer, capacity, policy);
-        LOG.log(Level.DEBUG, () -> "mailbox of the connection from " + peer + " is full (" + capacity
+        side.mailboxOverflowed(peer, capacity, policy);
+        LOG.log(Level.DEBUG, () -> "mailbox of the " + describe() + " is full (" + capacity
                 + " messages): " + (policy == MailboxOverflow.CLOSE ? "closing it" : "message refused"));
     }
 
     @Override
     public void ended(CloseReason reason) {
         ended = true;
-        ServerEvents.connectionClosed(peerAddress(), reason, System.nanoTime() - openedNanos, bytesReceived(),
-                bytesSent());
-        server.connectionEnded(this, reason);
+        side.ended(this, reason);
+    }
+
+    /** Nanoseconds since the connection was made. */
+    long age() {
+        return System.nanoTime() - openedNanos;
     }
 
     // --- Connection ---
@@ -362,16 +375,16 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
     private void write(ByteBuffer single, ByteBuffer[] gathered) throws IOException {
         writeLock.lock();
         try {
-            loop.checkOpen();
+            checkWritable();
             boolean written;
             long length = gathered == null ? single.remaining() : remaining(gathered);
             try {
-                written = channel.write(single, gathered, config.sendTimeout().toNanos());
+                written = channel.write(single, gathered, side.sendTimeout().toNanos());
             } catch (IOException e) {
                 throw sendFailed(e);
             }
             if (!written) {
-                throw sendTimedOut("send did not complete within the send timeout of " + config.sendTimeout());
+                throw sendTimedOut("send did not complete within the send timeout of " + side.sendTimeout());
             }
             countSent(length);
         } finally {
@@ -385,21 +398,49 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
         FileRanges.check(offset, length, file.size());
         writeLock.lock();
         try {
-            loop.checkOpen();
+            checkWritable();
             boolean sent;
             try {
-                sent = channel.transferFrom(file, offset, length, config.sendTimeout().toNanos(), this::countSent);
+                sent = channel.transferFrom(file, offset, length, side.sendTimeout().toNanos(), this::countSent);
             } catch (IOException e) {
                 // Some of the range may have gone out: the peer's stream is cut mid-file either way.
                 throw sendFailed(e);
             }
             if (!sent) {
-                throw sendTimedOut("sendFile made no progress for the send timeout of " + config.sendTimeout());
+                throw sendTimedOut("sendFile made no progress for the send timeout of " + side.sendTimeout());
             }
             return length;
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /** Under writeLock: refuses a send on a closed connection, or after {@link #shutdownOutput()}. */
+    private void checkWritable() throws SocketException {
+        loop.checkOpen();
+        if (outputShut) {
+            throw new SocketException("the output of the " + describe() + " is shut down (shutdownOutput)");
+        }
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        writeLock.lock();
+        try {
+            loop.checkOpen();
+            if (outputShut) {
+                return;
+            }
+            try {
+                channel.shutdownOutput();
+            } catch (IOException e) {
+                throw sendFailed(e);
+            }
+            outputShut = true;
+        } finally {
+            writeLock.unlock();
+        }
+        loop.outputFinished();
     }
 
     /** Under writeLock: counts bytes the kernel took; one writer at a time, so a plain sum. */
@@ -415,8 +456,8 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
 
     /** Closes the connection after a write ran out of time; returns what the caller throws. */
     private SocketTimeoutException sendTimedOut(String what) {
-        LOG.log(Level.DEBUG, () -> "send to " + peerAddress() + " timed out after " + config.sendTimeout());
-        closeWith(new CloseReason.SendTimedOut(config.sendTimeout()));
+        LOG.log(Level.DEBUG, () -> "send on the " + describe() + " timed out after " + side.sendTimeout());
+        closeWith(new CloseReason.SendTimedOut(side.sendTimeout()));
         return new SocketTimeoutException(what + " (the peer is not reading); the connection is closed");
     }
 
@@ -432,24 +473,23 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
      * Runs the TLS handshake on the owner's thread and switches the connection to it, holding the
      * write lock so that no other thread's send goes out in plain text meanwhile.
      */
-    private NegotiatedTls upgrade(RealTls with) throws IOException {
+    private NegotiatedTls upgrade(TlsChannel secured, Duration timeout) throws IOException {
         writeLock.lock();
         try {
-            TlsChannel secured = server.tls().channel(socket, with, peerAddress(), config.sendTimeout());
             NegotiatedTls negotiated;
             TlsHandshakeEvent event = ServerEvents.handshakeStarted();
             try {
-                negotiated = secured.handshake(with.handshakeTimeout(), this::hasClose);
+                negotiated = secured.handshake(timeout, this::hasClose);
             } catch (IOException e) {
                 ServerEvents.handshakeEnded(event, peerAddress(), null, e);
-                server.counters().tlsHandshakeFailures.increment();
-                LOG.log(Level.DEBUG, () -> "TLS handshake with " + peerAddress() + " failed: " + e);
-                // Sends the alert the engine prepared, so the client learns why, then closes.
+                side.handshakeEnded(false);
+                LOG.log(Level.DEBUG, () -> "TLS handshake on the " + describe() + " failed: " + e);
+                // Sends the alert the engine prepared, so the peer learns why, then closes.
                 secured.close();
                 throw e;
             }
             ServerEvents.handshakeEnded(event, peerAddress(), negotiated, null);
-            server.counters().tlsHandshakes.increment();
+            side.handshakeEnded(true);
             channel = secured;
             tls = negotiated;
             return negotiated;
@@ -477,8 +517,10 @@ final class ConnectionProcess<S, M> implements Connection<M>, Steps, ConnectionL
         if (cause != null) {
             throw new SocketException("the connection is closed (" + cause + ")");
         }
+        RealTls serverTls = (RealTls) with;
+        TlsChannel secured = side.serverTls(this, serverTls);
         try {
-            return upgrade((RealTls) with);
+            return upgrade(secured, serverTls.handshakeTimeout());
         } catch (IOException e) {
             closeWith(new CloseReason.TlsHandshakeFailed(e));
             throw e;

@@ -1,6 +1,7 @@
 package dev.glisten.internal.connection;
 
 import dev.glisten.CloseReason;
+import dev.glisten.MailboxOverflow;
 import dev.glisten.ConnectionInfo;
 import dev.glisten.ServerStats;
 import dev.glisten.internal.ServerConfig;
@@ -8,13 +9,17 @@ import dev.glisten.internal.Threads;
 import dev.glisten.internal.accept.AddressLimit;
 import dev.glisten.internal.accept.ConnectionLimit;
 import dev.glisten.internal.events.ServerCounters;
+import dev.glisten.internal.events.ServerEvents;
 import dev.glisten.internal.io.Descriptors;
 import dev.glisten.internal.io.SocketWatcher;
 import dev.glisten.internal.io.WatchedSocket;
 import dev.glisten.internal.loop.ConnectionLoop;
 import dev.glisten.internal.loop.Inbound;
 import dev.glisten.internal.loop.LoopOptions;
+import dev.glisten.internal.tls.RealTls;
 import dev.glisten.internal.tls.ServerTls;
+import dev.glisten.internal.tls.TlsChannel;
+import dev.glisten.socket.SocketOptions;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
@@ -33,10 +38,10 @@ import java.util.function.BooleanSupplier;
  * what the connections share: the server's configuration, its TLS and their read buffers.
  *
  * <p>Threads: acceptors hand sockets over ({@link #accepted}); a connection's own thread reports
- * its PROXY header and its end; any thread takes snapshots, and the server's stopping thread tells
+ * its PROXY header and its end (this is its {@link ConnectionSide}); any thread takes snapshots, and the server's stopping thread tells
  * or closes them all. The open set is a concurrent set: none of them waits for another.
  */
-public final class OpenConnections<S, M> {
+public final class OpenConnections<S, M> implements ConnectionSide<S, M> {
 
     private static final System.Logger LOG = System.getLogger("dev.glisten");
 
@@ -113,8 +118,7 @@ public final class OpenConnections<S, M> {
         });
     }
 
-    /** Called once the connection's onClose has run (or it could not even start). */
-    void connectionEnded(ConnectionProcess<S, M> process, CloseReason reason) {
+    private void connectionEnded(ConnectionProcess<S, M> process, CloseReason reason) {
         // Its bytes move to the totals as it leaves the open set, in one step no snapshot can
         // split; then its slots are given back, so the stats already show this end to whatever
         // the freed slot lets in next.
@@ -160,7 +164,7 @@ public final class OpenConnections<S, M> {
      * On the connection's thread, once its PROXY header is read: admits it under the client's
      * address, or refuses it as {@link #accepted} would have (counted, no onClose, slot given back).
      */
-    boolean admitProxied(ConnectionProcess<S, M> process) {
+    private boolean admitProxied(ConnectionProcess<S, M> process) {
         if (admit(process)) {
             return true;
         }
@@ -172,24 +176,85 @@ public final class OpenConnections<S, M> {
         return false;
     }
 
-    ServerConfig<S, M> config() {
-        return config;
-    }
+    // --- ConnectionSide ---
 
-    LoopOptions<S, M> loopOptions() {
+    @Override
+    public LoopOptions<S, M> loop() {
         return config.loop();
     }
 
-    Inbound.Pool inboundBuffers() {
+    @Override
+    public Inbound.Pool inboundBuffers() {
         return inboundBuffers;
     }
 
-    ServerTls tls() {
-        return tls;
+    @Override
+    public SocketOptions socketOptions() {
+        return config.socketOptions();
     }
 
-    ServerCounters counters() {
-        return counters;
+    @Override
+    public Duration sendTimeout() {
+        return config.sendTimeout();
+    }
+
+    @Override
+    public boolean isClient() {
+        return false;
+    }
+
+    @Override
+    public void opened(ConnectionProcess<S, M> process) {
+        ServerEvents.connectionOpened(process.peerAddress(), process.localAddress());
+    }
+
+    /** Reads the PROXY header (then admits the client under its address), then shakes hands. */
+    @Override
+    public boolean prepare(ConnectionProcess<S, M> process) {
+        if (config.proxyProtocol() != null) {
+            try {
+                process.receiveProxyHeader(config.proxyProtocol());
+            } catch (IOException e) {
+                if (!process.hasClose()) {
+                    counters.proxyHeaderRejections.increment();
+                    LOG.log(Level.DEBUG, () -> "PROXY protocol header from " + process.socket().peerAddress()
+                            + " rejected: " + e);
+                }
+                process.finishEarly(new CloseReason.ProxyHeaderRejected(e));
+                return false;
+            }
+            if (!admitProxied(process)) {
+                // As for a connection refused at accept: closed before onInit, with no onClose.
+                process.abandon();
+                return false;
+            }
+        }
+        RealTls serverTls = tls.current();
+        return serverTls == null || process.handshake(serverTls(process, serverTls), serverTls.handshakeTimeout());
+    }
+
+    @Override
+    public TlsChannel serverTls(ConnectionProcess<S, M> process, RealTls with) {
+        return tls.channel(process.socket(), with, process.peerAddress(), config.sendTimeout());
+    }
+
+    @Override
+    public void handshakeEnded(boolean succeeded) {
+        (succeeded ? counters.tlsHandshakes : counters.tlsHandshakeFailures).increment();
+    }
+
+    @Override
+    public void mailboxOverflowed(SocketAddress peer, int capacity, MailboxOverflow policy) {
+        counters.mailboxOverflows.increment();
+        ServerEvents.mailboxOverflowed(peer, capacity, policy);
+    }
+
+    /** Called once the connection's onClose has run (or it could not even start). */
+    @Override
+    public void ended(ConnectionProcess<S, M> process, CloseReason reason) {
+        ServerEvents.connectionClosed(process.peerAddress(), reason, process.age(), process.bytesReceived(),
+                process.bytesSent());
+        connectionEnded(process, reason);
     }
 
     /** The server's stats: one pass over the open connections. */

@@ -123,6 +123,7 @@ public final class ConnectionLoop<S, M> {
     private final long lifetimeDeadline;
     // Whether the loop needs the clock at all: with neither deadline it never reads it.
     private final boolean timed;
+    private final boolean allowHalfClose;
 
     // Confined to the owner's thread.
     private S state;
@@ -134,10 +135,14 @@ public final class ConnectionLoop<S, M> {
     private boolean waiting;
     private long lastHeard;
     private boolean noticeDelivered;
+    // Half-close: the peer has finished sending (only with allowHalfClose); owner only.
+    private boolean inputEnded;
 
     private volatile boolean open = true;
     private volatile CloseReason closeCause;
     private volatile Duration shutdownNotice;
+    // Half-close: the handler finished its own side (Connection.shutdownOutput), from any thread.
+    private volatile boolean outputFinished;
     // Written by the owner, read by any: opaque accesses, which cost no fence.
     private long bytesReceived;
 
@@ -160,6 +165,7 @@ public final class ConnectionLoop<S, M> {
         // 0 means none; a real deadline that happens to be 0 is moved by a nanosecond.
         this.lifetimeDeadline = maxLifetime == null ? 0 : nonZero(host.nanoTime() + maxLifetime.toNanos());
         this.timed = idleTimeoutNanos != 0 || lifetimeDeadline != 0;
+        this.allowHalfClose = options.allowHalfClose();
     }
 
     private static long nonZero(long nanos) {
@@ -208,12 +214,19 @@ public final class ConnectionLoop<S, M> {
                 return Outcome.PARK;
             }
             waiting = false;
-            from.stopWaiting();
-            mayRead = true;
+            if (!inputEnded) {
+                from.stopWaiting();
+                mayRead = true;
+            }
         }
         CloseReason cause = closeCause;
         if (cause != null) {
             finish(cause);
+            return Outcome.DONE;
+        }
+        if (inputEnded && outputFinished) {
+            // The handler finished its side from another thread, after the peer had finished.
+            finish(STOPPED);
             return Outcome.DONE;
         }
         if (!drainMailbox(nextDeadline())) {
@@ -250,13 +263,17 @@ public final class ConnectionLoop<S, M> {
             return Outcome.DONE;
         }
         // The next turn parks, unless something came meanwhile; a closed stream is read at once.
-        waiting = from.startWaiting();
-        mayRead = !waiting;
+        // Once the peer's input has ended only messages, a close and the deadlines are waited for.
+        waiting = inputEnded || from.startWaiting();
+        mayRead = !waiting && !inputEnded;
         return Outcome.AGAIN;
     }
 
     /** Reads once and delivers the packets it completes; {@code null} if nothing had arrived. */
     private Outcome readAndDeliver() {
+        if (inputEnded) {
+            return null;
+        }
         int read;
         try {
             read = inbound.read(from);
@@ -265,8 +282,7 @@ public final class ConnectionLoop<S, M> {
             return Outcome.DONE;
         }
         if (read < 0) {
-            finish(PEER_CLOSED);
-            return Outcome.DONE;
+            return allowHalfClose ? endOfInput() : finishNow(PEER_CLOSED);
         }
         if (read == 0) {
             return null;
@@ -289,9 +305,29 @@ public final class ConnectionLoop<S, M> {
         return Outcome.AGAIN;
     }
 
+    /**
+     * The peer has finished sending and half-close is allowed: tells the handler, unless the
+     * handler's own side had finished first, which completes the close.
+     */
+    private Outcome endOfInput() {
+        inputEnded = true;
+        mayRead = false;
+        // A partial frame cannot be completed now.
+        inbound.release();
+        if (outputFinished) {
+            return finishNow(PEER_CLOSED);
+        }
+        return deliver(new Message.EndOfInput<>()) ? Outcome.AGAIN : Outcome.DONE;
+    }
+
+    private Outcome finishNow(CloseReason reason) {
+        finish(reason);
+        return Outcome.DONE;
+    }
+
     /** While waiting: whether nothing has come to stop the wait (bytes, other work, a deadline). */
     private boolean keepsWaiting() {
-        if (!from.stillWaiting() || hasOtherWork()) {
+        if ((!inputEnded && !from.stillWaiting()) || hasOtherWork()) {
             return false;
         }
         long deadline = nextDeadline();
@@ -311,7 +347,8 @@ public final class ConnectionLoop<S, M> {
     }
 
     private boolean hasOtherWork() {
-        return closeCause != null || !mailbox.isEmpty() || (shutdownNotice != null && !noticeDelivered);
+        return closeCause != null || !mailbox.isEmpty() || (shutdownNotice != null && !noticeDelivered)
+                || (inputEnded && outputFinished);
     }
 
     /**
@@ -403,6 +440,11 @@ public final class ConnectionLoop<S, M> {
             CloseReason cause = closeCause;
             if (cause != null) {
                 finish(cause);
+                return false;
+            }
+            if (inputEnded && outputFinished) {
+                // Both sides have finished: the handler's shutdownOutput completed the close.
+                finish(STOPPED);
                 return false;
             }
             return true;
@@ -508,6 +550,15 @@ public final class ConnectionLoop<S, M> {
         }
         host.wake();
         return true;
+    }
+
+    /**
+     * From any thread, after the handler's side of the stream was shut: the connection ends once
+     * the peer's has too (at once if it already had).
+     */
+    public void outputFinished() {
+        outputFinished = true;
+        host.wake();
     }
 
     /** From any thread: how many messages wait. */

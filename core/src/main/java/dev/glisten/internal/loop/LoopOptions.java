@@ -15,6 +15,8 @@ import java.util.Objects;
  *
  * @param idleTimeout {@code null} for none
  * @param maxLifetime {@code null} for none
+ * @param allowHalfClose whether the peer's end of input is delivered ({@link dev.glisten.Message.EndOfInput})
+ *     rather than ending the connection
  */
 public record LoopOptions<S, M>(
         OnInit<S, M> onInit,
@@ -25,7 +27,8 @@ public record LoopOptions<S, M>(
         Framing framing,
         int maxFrameSize,
         int mailboxCapacity,
-        MailboxOverflow mailboxOverflow) {
+        MailboxOverflow mailboxOverflow,
+        boolean allowHalfClose) {
 
     /**
      * The longest any timeout may be: about a century, far from where nanoseconds since an

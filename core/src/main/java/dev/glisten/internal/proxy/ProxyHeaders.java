@@ -37,9 +37,9 @@ public final class ProxyHeaders {
     public static final int V2_FIXED_LENGTH = 16;
 
     private static final byte[] V1_SIGNATURE = "PROXY ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
-    private static final int UNIQUE_ID_MAX = 128;
-    private static final int UNIX_PATH_LENGTH = 108;
+    static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+    static final int UNIQUE_ID_MAX = 128;
+    static final int UNIX_PATH_LENGTH = 108;
 
     private ProxyHeaders() { }
 
@@ -282,7 +282,7 @@ public final class ProxyHeaders {
         return new Parsed(new ProxyHeader(2, Command.PROXY, source, destination, tlvs), total);
     }
 
-    private static List<Tlv> tlvs(byte[] bytes, int from, int to, String within) throws ProtocolException {
+    static List<Tlv> tlvs(byte[] bytes, int from, int to, String within) throws ProtocolException {
         List<Tlv> tlvs = new ArrayList<>();
         int at = from;
         while (at < to) {

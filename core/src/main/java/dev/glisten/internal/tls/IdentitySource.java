@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Where a server's certificate chain and key come from, kept so that a reload reads the same place
- * again.
+ * Where a server's (or a client's, for mutual TLS) certificate chain and key come from, kept so
+ * that a reload reads the same place again.
  */
 public sealed interface IdentitySource {
 

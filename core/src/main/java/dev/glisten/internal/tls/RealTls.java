@@ -8,18 +8,13 @@ import java.nio.file.Path;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.security.Security;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
@@ -78,44 +73,11 @@ public final class RealTls implements Tls {
             }
         }
         SSLParameters supported = context.getSupportedSSLParameters();
-        String[] protocols = known("protocols", settings.protocols(), supported.getProtocols());
-        refuseDisabled(protocols);
+        String[] protocols = TlsOptions.known("tls protocols", settings.protocols(), supported.getProtocols());
+        TlsOptions.refuseDisabled("tls protocols", protocols, "no client could connect");
         String[] suites = settings.cipherSuites() == null ? context.getDefaultSSLParameters().getCipherSuites()
-                : known("cipherSuites", settings.cipherSuites(), supported.getCipherSuites());
+                : TlsOptions.known("tls cipherSuites", settings.cipherSuites(), supported.getCipherSuites());
         return new RealTls(settings, context, Map.copyOf(contextsByName), protocols, suites);
-    }
-
-    private static String[] known(String option, List<String> names, String[] supported) {
-        Set<String> available = Set.of(supported);
-        for (String name : names) {
-            if (!available.contains(name)) {
-                throw new TlsConfigException("tls " + option + ": \"" + name + "\" is not supported by this JDK. "
-                        + "Supported: " + String.join(", ", new LinkedHashSet<>(Arrays.asList(supported))));
-            }
-        }
-        return names.toArray(String[]::new);
-    }
-
-    /**
-     * A protocol the JDK knows but its security policy turns off (TLS 1.0 and 1.1 since JDK 16)
-     * would make a server that refuses every client: refuse it here instead.
-     */
-    private static void refuseDisabled(String[] protocols) {
-        String policy = Security.getProperty("jdk.tls.disabledAlgorithms");
-        if (policy == null) {
-            return;
-        }
-        Set<String> disabled = new HashSet<>();
-        for (String entry : policy.split(",")) {
-            disabled.add(entry.trim().toLowerCase(Locale.ROOT));
-        }
-        for (String protocol : protocols) {
-            if (disabled.contains(protocol.toLowerCase(Locale.ROOT))) {
-                throw new TlsConfigException("tls protocols: \"" + protocol + "\" is disabled in this JDK by the "
-                        + "security property jdk.tls.disabledAlgorithms (conf/security/java.security), so no client "
-                        + "could connect. Use TLSv1.3 and TLSv1.2, or remove it from that property if you must");
-            }
-        }
     }
 
     @Override

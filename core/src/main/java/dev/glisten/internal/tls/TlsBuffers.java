@@ -13,6 +13,11 @@ import javax.net.ssl.SSLEngine;
  */
 record TlsBuffers(ReadBuffers net, ReadBuffers app) {
 
+    /** The buffers every client connection borrows, whichever {@link dev.glisten.ClientTls} it has. */
+    static TlsBuffers forClients() {
+        return ForClients.BUFFERS;
+    }
+
     /** Buffers sized for the JDK's TLS, with {@code slots} kept for reuse of each kind. */
     static TlsBuffers sized(int slots) {
         try {
@@ -23,5 +28,13 @@ record TlsBuffers(ReadBuffers net, ReadBuffers app) {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("this JDK has no TLS", e);
         }
+    }
+
+    /**
+     * Made at the first client connection (a class is initialized at its first use, once, JLS
+     * section 12.4.2): a server alone never makes them. Slots as a server keeps: two per processor.
+     */
+    private static final class ForClients {
+        static final TlsBuffers BUFFERS = sized(2 * Runtime.getRuntime().availableProcessors());
     }
 }

@@ -11,9 +11,9 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * The CA certificates a server trusts to have issued its clients' certificates (mutual TLS), read
- * from a PEM file of one or more certificates, and the JDK trust managers that check client
- * chains against them (PKIX path validation, RFC 5280).
+ * The CA certificates a server trusts to have issued its clients' certificates (mutual TLS), or a
+ * client trusts to have issued its servers', read from a PEM file of one or more certificates, and
+ * the JDK trust managers that check peer chains against them (PKIX path validation, RFC 5280).
  */
 public final class TrustAnchors {
 
@@ -48,13 +48,32 @@ public final class TrustAnchors {
             for (int i = 0; i < anchors.size(); i++) {
                 store.setCertificateEntry("ca-" + i, anchors.get(i));
             }
-            // PKIX is the default algorithm; named here because the chain checks depend on it.
-            TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
-            factory.init(store);
-            return factory.getTrustManagers();
+            return trustManagers(store);
         } catch (GeneralSecurityException | IOException e) {
             // Only possible if the JDK lacks PKCS12 or PKIX, which every JDK since 9 has.
             throw new IllegalStateException("the JDK cannot build a trust manager", e);
         }
+    }
+
+    /**
+     * Trust managers that accept a peer chain leading to one of the JDK's default CAs: its
+     * {@code cacerts}, or the trust store the {@code javax.net.ssl.trustStore} system property names.
+     */
+    public static TrustManager[] jdkDefaults() {
+        try {
+            return trustManagers((KeyStore) null);
+        } catch (GeneralSecurityException e) {
+            String named = System.getProperty("javax.net.ssl.trustStore");
+            throw TlsProblems.of("the JDK's default trust store" + (named == null ? "" : " " + named),
+                    "cannot be read (" + e + ")", "Check the javax.net.ssl.trustStore system properties, "
+                            + "or give the CA certificates with trustedCertificates", e);
+        }
+    }
+
+    private static TrustManager[] trustManagers(KeyStore anchors) throws GeneralSecurityException {
+        // PKIX is the default algorithm; named here because the chain checks depend on it.
+        TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
+        factory.init(anchors);
+        return factory.getTrustManagers();
     }
 }

@@ -4,7 +4,10 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.List;
 
-/** Where the CA certificates for client certificates come from, kept so that a reload reads it again. */
+/**
+ * Where the CA certificates for peer certificates (a server's clients', a client's servers') come
+ * from, kept so that a reload reads it again.
+ */
 public sealed interface TrustSource {
 
     /** Reads the certificates now. */
@@ -28,6 +31,11 @@ public sealed interface TrustSource {
         }
 
         @Override
+        public String toString() {
+            return "CA file " + caFile;
+        }
+
+        @Override
         public List<Path> files() {
             return List.of(caFile);
         }
@@ -37,6 +45,11 @@ public sealed interface TrustSource {
         @Override
         public List<X509Certificate> load() {
             return TrustAnchors.read(caPem);
+        }
+
+        @Override
+        public String toString() {
+            return "in-memory PEM CA certificates";
         }
 
         @Override

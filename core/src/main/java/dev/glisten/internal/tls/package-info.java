@@ -3,12 +3,15 @@
  * material they use.
  *
  * <ul>
- *   <li>{@link dev.glisten.internal.tls.TlsChannel}: an {@code SSLEngine} that a server
- *       connection's own thread drives over its watched socket (handshake, decryption,
- *       encryption).</li>
+ *   <li>{@link dev.glisten.internal.tls.TlsChannel}: an {@code SSLEngine} that a connection's own
+ *       thread drives over its watched socket (handshake, decryption, encryption, close_notify),
+ *       on the server side or the client side.</li>
  *   <li>{@link dev.glisten.internal.tls.ServerTls}: a running server's configuration
  *       ({@link dev.glisten.internal.tls.RealTls}, swapped whole on reload, by hand or by
  *       {@code TlsFileWatcher}) and the buffers its connections borrow.</li>
+ *   <li>{@link dev.glisten.internal.tls.RealClientTls}: a client's configuration, which makes its
+ *       engines (SNI, host name verification, ALPN) and explains a refused server certificate
+ *       with {@code ExplainingTrustManager}.</li>
  *   <li>{@link dev.glisten.internal.tls.TlsTransport}: the JDK's {@code SSLSocket} under the
  *       low-level API's sockets.</li>
  * </ul>
@@ -20,8 +23,8 @@
  * <ul>
  *   <li>{@link dev.glisten.internal.tls.KeyMaterial}: the server's chain and key, from PEM files,
  *       in-memory PEM or PKCS#12, checked to match; gives the {@code KeyManager[]}.</li>
- *   <li>{@link dev.glisten.internal.tls.TrustAnchors}: CA certificates for client certificates;
- *       gives the {@code TrustManager[]}.</li>
+ *   <li>{@link dev.glisten.internal.tls.TrustAnchors}: CA certificates for peer certificates, or
+ *       the JDK's default ones; gives the {@code TrustManager[]}.</li>
  *   <li>{@link dev.glisten.internal.tls.SslContexts}: the {@code SSLContext} from both.</li>
  * </ul>
  *

@@ -90,6 +90,7 @@ public final class HttpServer {
             case Message.Packet<Void> packet -> exchange.received(packet, connection);
             case Message.User<Void> nobodySendsThese -> Next.continueWith(exchange);
             case Message.ShuttingDown<Void> notice -> exchange.shutDown() ? Next.stop() : Next.continueWith(exchange);
+            case Message.EndOfInput<Void> end -> Next.stop();
         };
     }
 }
