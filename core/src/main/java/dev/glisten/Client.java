@@ -4,7 +4,6 @@ import dev.glisten.internal.client.ClientOptions;
 import dev.glisten.internal.client.RealClient;
 import dev.glisten.internal.loop.LoopOptions;
 import dev.glisten.internal.tls.RealClientTls;
-import dev.glisten.socket.SocketOptions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -13,7 +12,6 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
-import java.util.function.UnaryOperator;
 
 /**
  * One outbound connection with the same model as a {@link Server}'s: its own virtual thread runs
@@ -129,7 +127,6 @@ public interface Client<M> extends ConnectionHandle<M>, AutoCloseable {
      */
     final class Builder<S, M> extends ConnectionBuilder<S, M, Builder<S, M>> {
 
-        private SocketOptions socketOptions = SocketOptions.defaults();
         private Duration connectTimeout = Duration.ofSeconds(10);
         private ClientTls tls;
         private ProxyHeader proxyHeader;
@@ -139,28 +136,6 @@ public interface Client<M> extends ConnectionHandle<M>, AutoCloseable {
             super(onInit, handler);
         }
 
-        /**
-         * Socket options: {@code TCP_NODELAY} (on by default, as on a server), keep-alive, linger
-         * and the buffer sizes, applied before connecting. A listener's options (bind address,
-         * backlog, address reuse, IPv6 only) are not used.
-         *
-         * @param socketOptions the options
-         * @return this builder
-         */
-        public Builder<S, M> socketOptions(SocketOptions socketOptions) {
-            this.socketOptions = Objects.requireNonNull(socketOptions, "socketOptions");
-            return this;
-        }
-
-        /**
-         * Changes some socket options, keeping the others: {@code b -> b.keepAlive(true)}.
-         *
-         * @param change applied to a builder holding the current options
-         * @return this builder
-         */
-        public Builder<S, M> socketOptions(UnaryOperator<SocketOptions.Builder> change) {
-            return socketOptions(change.apply(socketOptions.toBuilder()).build());
-        }
 
         /**
          * How long each attempt to connect may take: for a host name with several addresses, each
@@ -267,7 +242,7 @@ public interface Client<M> extends ConnectionHandle<M>, AutoCloseable {
         }
 
         private ClientOptions<S, M> options() {
-            return new ClientOptions<>(loopOptions(), socketOptions, readBufferSize(), sendTimeout(), connectTimeout,
+            return new ClientOptions<>(loopOptions(), socketOptions(), readBufferSize(), sendTimeout(), connectTimeout,
                     (RealClientTls) tls, proxyHeader, proxyVersion);
         }
     }

@@ -1,8 +1,10 @@
 package dev.glisten;
 
 import dev.glisten.internal.loop.LoopOptions;
+import dev.glisten.socket.SocketOptions;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * The options every connection's loop has, whichever side opened it: written once for
@@ -19,6 +21,7 @@ abstract class ConnectionBuilder<S, M, B extends ConnectionBuilder<S, M, B>> {
     private final OnInit<S, M> onInit;
     private final Handler<S, M> handler;
     private OnClose<S, M> onClose = (state, reason, connection) -> { };
+    private SocketOptions socketOptions = SocketOptions.defaults();
     private int readBufferSize = 16 * 1024;
     private Duration sendTimeout = Duration.ofSeconds(30);
     private Duration idleTimeout;
@@ -48,6 +51,31 @@ abstract class ConnectionBuilder<S, M, B extends ConnectionBuilder<S, M, B>> {
     public B onClose(OnClose<S, M> onClose) {
         this.onClose = Objects.requireNonNull(onClose, "onClose");
         return self();
+    }
+
+    /**
+     * Socket options; see {@link SocketOptions} for each default. A server uses them all: bind
+     * address, IPv6, backlog and address reuse for its listen socket, {@code TCP_NODELAY} (on by
+     * default), keep-alive, linger and buffer sizes for each connection. A client uses the
+     * per-connection ones, applied before it connects.
+     *
+     * @param socketOptions the options
+     * @return this builder
+     */
+    public B socketOptions(SocketOptions socketOptions) {
+        this.socketOptions = Objects.requireNonNull(socketOptions, "socketOptions");
+        return self();
+    }
+
+    /**
+     * Changes some socket options, keeping the rest:
+     * {@code .socketOptions(o -> o.bindAddress("::1").keepAlive(true))}.
+     *
+     * @param change edits a builder holding the current options
+     * @return this builder
+     */
+    public B socketOptions(UnaryOperator<SocketOptions.Builder> change) {
+        return socketOptions(change.apply(socketOptions.toBuilder()).build());
     }
 
     /**
@@ -210,6 +238,10 @@ abstract class ConnectionBuilder<S, M, B extends ConnectionBuilder<S, M, B>> {
     LoopOptions<S, M> loopOptions() {
         return new LoopOptions<>(onInit, handler, onClose, idleTimeout, maxLifetime, framing, maxFrameSize,
                 mailboxCapacity, mailboxOverflow, allowHalfClose);
+    }
+
+    SocketOptions socketOptions() {
+        return socketOptions;
     }
 
     int readBufferSize() {

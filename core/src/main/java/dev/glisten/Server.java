@@ -263,7 +263,6 @@ public interface Server extends AutoCloseable {
      * @param <M> the type of {@link Message.User} messages connections accept
      */
     final class Builder<S, M> extends ConnectionBuilder<S, M, Builder<S, M>> {
-        private SocketOptions socketOptions = SocketOptions.defaults();
         private int acceptors = 10;
         private int listenSockets = 1;
         private Duration stopTimeout = Duration.ofSeconds(5);
@@ -276,29 +275,6 @@ public interface Server extends AutoCloseable {
             super(onInit, handler);
         }
 
-        /**
-         * Socket options: bind address, IPv6, backlog, {@code TCP_NODELAY} and the rest; see
-         * {@link SocketOptions} for each default.
-         *
-         * @param socketOptions the options
-         * @return this builder
-         */
-        public Builder<S, M> socketOptions(SocketOptions socketOptions) {
-            this.socketOptions = Objects.requireNonNull(socketOptions, "socketOptions");
-            return this;
-        }
-
-        /**
-         * Changes some socket options, keeping the rest:
-         * {@code .socketOptions(o -> o.bindAddress("::1").keepAlive(true))}.
-         *
-         * @param change edits a builder holding the current options
-         * @return this builder
-         */
-        public Builder<S, M> socketOptions(UnaryOperator<SocketOptions.Builder> change) {
-            this.socketOptions = change.apply(socketOptions.toBuilder()).build();
-            return this;
-        }
 
         /**
          * Listens on {@code address}; shorthand for {@code socketOptions(o -> o.bindAddress(address))}.
@@ -486,7 +462,7 @@ public interface Server extends AutoCloseable {
                 throw new IllegalArgumentException("acceptors (" + acceptors + ") must be at least listenSockets ("
                         + listenSockets + "): each listen socket needs an acceptor");
             }
-            return RealServer.start(new ServerConfig<>(loopOptions(), socketOptions, port, socketFile, listenSockets,
+            return RealServer.start(new ServerConfig<>(loopOptions(), socketOptions(), port, socketFile, listenSockets,
                     acceptors, readBufferSize(), sendTimeout(), stopTimeout, (RealTls) tls, maxConnections,
                     maxConnectionsPerAddress, proxyProtocol));
         }

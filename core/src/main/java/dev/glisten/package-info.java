@@ -30,6 +30,13 @@
  *       client certificates, hot reload); {@link dev.glisten.NegotiatedTls} is what a connection's
  *       handshake settled.</li>
  *   <li>{@link dev.glisten.ServerStats} counts connections and handshakes.</li>
+ *   <li>{@link dev.glisten.Client} opens outbound connections that run a handler the same way:
+ *       its own virtual thread, the same messages, framing, mailbox and close reasons;
+ *       {@link dev.glisten.ClientTls} verifies the server it talks to.</li>
+ *   <li>{@link dev.glisten.Framing} cuts bytes into frames; with
+ *       {@link dev.glisten.Server.Builder#allowHalfClose} a peer's end of input is a
+ *       {@link dev.glisten.Message.EndOfInput} and {@link dev.glisten.Connection#shutdownOutput()}
+ *       finishes this side.</li>
  * </ul>
  *
  * <h2>The process tree</h2>

@@ -120,7 +120,9 @@ class ClientTest {
         }
         // The runtime's watchers are made at the first connect and kept; make them first.
         Server server = startEcho();
-        lineClient().connect("127.0.0.1", server.port()).close();
+        Client<String> first = lineClient().connect("127.0.0.1", server.port());
+        first.close();
+        first.awaitClose(WAIT);
         long descriptors = openDescriptors();
         for (int i = 0; i < 50; i++) {
             assertThatThrownBy(() -> lineClient().connect("127.0.0.1", port))
@@ -128,6 +130,7 @@ class ClientTest {
                     .hasMessageContaining("cannot connect to 127.0.0.1:" + port);
         }
         assertThat(openDescriptors()).isLessThanOrEqualTo(descriptors);
+        TestSupport.eventually("no client connection thread left", () -> clientConnectionThreads().isEmpty());
     }
 
     @Test
@@ -274,6 +277,15 @@ class ClientTest {
         TestSupport.eventually("the server's connection ended", () -> serverCloses.size() == 1);
         assertThat(serverCloses).containsExactly(new CloseReason.PeerClosed());
         assertThat(client.awaitClose(WAIT)).contains(new CloseReason.PeerClosed());
+    }
+
+    private static List<String> clientConnectionThreads() {
+        try {
+            return TestSupport.glistenThreadNames().stream()
+                    .filter(name -> name.startsWith("glisten-client-connection-")).toList();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static long openDescriptors() throws IOException {
