@@ -100,6 +100,22 @@ class ClientTlsConnectTest {
     }
 
     @Test
+    void aServerThatRequiresAClientCertificateEndsTheConnectionAsAFailedHandshake() throws Exception {
+        Tls requiring = Tls.builder().certificate(pki.chain(KeyKind.EC_P256_SEC1_WITH_PARAMETERS),
+                pki.key(KeyKind.EC_P256_SEC1_WITH_PARAMETERS)).clientAuth(Tls.ClientAuth.REQUIRED)
+                .trustedCertificates(pki.rootCertificate()).build();
+        try (Server server = TestTls.startEcho(requiring)) {
+            // TLS 1.3: the client's handshake ends before the server judges it; the refusal comes
+            // with the first records, and still ends the connection as a failed handshake.
+            Client<String> client = client().tls(trusting).connect("localhost", server.port());
+            CloseReason reason = client.awaitClose(WAIT).orElseThrow();
+            assertThat(reason).isInstanceOf(CloseReason.TlsHandshakeFailed.class);
+            assertThat(((CloseReason.TlsHandshakeFailed) reason).error())
+                    .hasMessageContaining("the server requires a client certificate");
+        }
+    }
+
+    @Test
     void halfCloseOverTls13SendsCloseNotifyAndTheAnswerStillArrives() throws Exception {
         try (Server server = Server.<StringBuilder, Void>builder(connection -> new StringBuilder(),
                         (request, message, connection) -> {

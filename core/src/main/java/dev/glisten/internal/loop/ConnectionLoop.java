@@ -18,6 +18,7 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.time.Duration;
 import java.util.List;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * The rules of a connection's loop, written once: what is delivered in which order (user messages
@@ -94,7 +95,7 @@ public final class ConnectionLoop<S, M> {
     public static final List<Class<?>> PRELOADED = List.of(CloseReason.StoppedAbnormally.class,
             CloseReason.HandlerFailed.class, CloseReason.InitFailed.class, CloseReason.SocketError.class,
             CloseReason.IdleTimedOut.class, CloseReason.LifetimeEnded.class, CloseReason.MailboxOverflowed.class,
-            CloseReason.FrameTooLarge.class, CloseReason.FrameMalformed.class, Message.ShuttingDown.class,
+            CloseReason.FrameTooLarge.class, CloseReason.FrameMalformed.class, CloseReason.TlsHandshakeFailed.class, Message.ShuttingDown.class,
             Message.Packet.class, Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class,
             Inbound.class, Inbound.Lease.class, Inbound.Rejected.class, RealPacket.class, Mailbox.class);
 
@@ -277,6 +278,11 @@ public final class ConnectionLoop<S, M> {
         int read;
         try {
             read = inbound.read(from);
+        } catch (SSLHandshakeException e) {
+            // A handshake message after the handshake: in TLS 1.3 a server's refusal of the
+            // client's certificate comes with the first records a client reads.
+            finish(new CloseReason.TlsHandshakeFailed(e));
+            return Outcome.DONE;
         } catch (IOException e) {
             finish(new CloseReason.SocketError(e));
             return Outcome.DONE;
