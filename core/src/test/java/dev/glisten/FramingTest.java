@@ -60,6 +60,26 @@ class FramingTest {
     }
 
     @Test
+    void textDecodesFramesWholeOrAssembledAndFromRawReads() {
+        List<String> texts = new java.util.ArrayList<>();
+        Handler<Void, Void> recording = (state, message, connection) -> {
+            if (message instanceof Message.Packet<Void> packet) {
+                texts.add(packet.text(StandardCharsets.UTF_8));
+            }
+            return Next.continueWith(state);
+        };
+        byte[] line = "héllo wörld ✓\nnext ✓\n".getBytes(StandardCharsets.UTF_8);
+        var lines = dev.glisten.testing.TestConnection.<Void, Void>of(connection -> null, recording)
+                .framing(Framing.lines()).start();
+        // Split inside the two bytes of "é": the first line is assembled in a heap buffer, the
+        // second is decoded straight from the read's direct buffer.
+        lines.receive(java.util.Arrays.copyOfRange(line, 0, 2)).receive(java.util.Arrays.copyOfRange(line, 2, line.length));
+        var raw = dev.glisten.testing.TestConnection.<Void, Void>of(connection -> null, recording).start();
+        raw.receive("plain ✓".getBytes(StandardCharsets.UTF_8));
+        assertThat(texts).containsExactly("héllo wörld ✓\n", "next ✓\n", "plain ✓");
+    }
+
+    @Test
     void severalFramesInOneReadAreSeveralCallsAndAStopDropsTheRest() throws Exception {
         BlockingQueue<String> packets = new LinkedBlockingQueue<>();
         RecordingOnClose<Void, Void> onClose = new RecordingOnClose<>();

@@ -33,8 +33,29 @@ public final class Inbound {
         }
     }
 
-    /** A pooled read buffer and the read-only view packets are cut from, made once per buffer. */
-    record Lease(ByteBuffer buffer, ByteBuffer view) { }
+    /**
+     * A pooled read buffer, the read-only view packets are cut from (made once per buffer), and a
+     * heap array of the same size, made at the first {@link RealPacket#text} of a packet in it: a
+     * direct buffer has no array to decode from, and the array spares each decode a copy of its own.
+     * Used by one connection's thread at a time, like the buffer.
+     */
+    static final class Lease {
+        final ByteBuffer buffer;
+        final ByteBuffer view;
+        private byte[] scratch;
+
+        Lease(ByteBuffer buffer) {
+            this.buffer = buffer;
+            this.view = buffer.asReadOnlyBuffer();
+        }
+
+        byte[] scratch() {
+            if (scratch == null) {
+                scratch = new byte[buffer.capacity()];
+            }
+            return scratch;
+        }
+    }
 
     /** Direct read buffers, lent for a read and the delivery of what it read; shared by a server's connections. */
     public static final class Pool {
@@ -58,8 +79,7 @@ public final class Inbound {
                     return lease;
                 }
             }
-            ByteBuffer buffer = ByteBuffer.allocateDirect(size);
-            return new Lease(buffer, buffer.asReadOnlyBuffer());
+            return new Lease(ByteBuffer.allocateDirect(size));
         }
 
         void give(Lease lease) {
@@ -172,7 +192,10 @@ public final class Inbound {
         examined = 0;
         announced = 0;
         bytes.position(start + length);
-        RealPacket<M> packet = RealPacket.lent(view, start + skip, length - skip);
+        // A partial frame's heap buffer decodes in place; the leased direct one through its scratch.
+        RealPacket<M> packet = bytes.hasArray()
+                ? RealPacket.lent(view, start + skip, length - skip, bytes.array(), null)
+                : RealPacket.lent(view, start + skip, length - skip, null, lease);
         lent = packet;
         return packet;
     }

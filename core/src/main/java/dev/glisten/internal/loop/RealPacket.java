@@ -20,29 +20,40 @@ public final class RealPacket<M> implements Message.Packet<M> {
     private final int offset;
     private final int length;
     private final boolean owned;
+    // The array behind source (offsets alike), or null for a direct buffer; see text().
+    private final byte[] array;
+    // Where a direct buffer's bytes are copied to be decoded, or null.
+    private final Inbound.Lease scratchFrom;
     // Confined to the connection's thread, like the call the packet is lent for.
     private boolean expired;
     private ByteBuffer view;
 
-    private RealPacket(ByteBuffer source, int offset, int length, boolean owned) {
+    private RealPacket(ByteBuffer source, int offset, int length, boolean owned, byte[] array,
+            Inbound.Lease scratchFrom) {
         this.source = source;
         this.offset = offset;
         this.length = length;
         this.owned = owned;
+        this.array = array;
+        this.scratchFrom = scratchFrom;
     }
 
     /** A packet that owns {@code bytes} (not copied) and never expires. */
     public static <M> RealPacket<M> owned(byte[] bytes) {
         Objects.requireNonNull(bytes, "bytes");
-        return new RealPacket<>(ByteBuffer.wrap(bytes).asReadOnlyBuffer(), 0, bytes.length, true);
+        return new RealPacket<>(ByteBuffer.wrap(bytes).asReadOnlyBuffer(), 0, bytes.length, true, bytes, null);
     }
 
     /**
      * A packet lent for one call: {@code length} bytes of {@code readOnlySource} from {@code offset},
      * absolute positions; the caller {@linkplain #expire() expires} it when the call returns.
+     *
+     * @param array the array behind the source, at the same offsets, or {@code null}
+     * @param scratchFrom for a direct source, the lease whose scratch array text() decodes from
      */
-    static <M> RealPacket<M> lent(ByteBuffer readOnlySource, int offset, int length) {
-        return new RealPacket<>(readOnlySource, offset, length, false);
+    static <M> RealPacket<M> lent(ByteBuffer readOnlySource, int offset, int length, byte[] array,
+            Inbound.Lease scratchFrom) {
+        return new RealPacket<>(readOnlySource, offset, length, false, array, scratchFrom);
     }
 
     /** Ends the loan: every later use throws, and a view handed out has no bytes left. */
@@ -92,6 +103,17 @@ public final class RealPacket<M> implements Message.Packet<M> {
 
     @Override
     public String text(Charset charset) {
+        checkLent();
+        // One copy, the String's own: decoded in place from a heap array, or through the lease's
+        // scratch array from a direct buffer, never through a byte[] made for the call.
+        if (array != null) {
+            return new String(array, offset, length, charset);
+        }
+        if (scratchFrom != null) {
+            byte[] scratch = scratchFrom.scratch();
+            source.get(offset, scratch, 0, length);
+            return new String(scratch, 0, length, charset);
+        }
         return new String(bytes(), charset);
     }
 
