@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.net.SocketAddress;
 import java.net.SocketException;
 import java.time.Duration;
 import java.util.List;
@@ -97,7 +96,7 @@ public final class ConnectionLoop<S, M> {
             CloseReason.IdleTimedOut.class, CloseReason.LifetimeEnded.class, CloseReason.MailboxOverflowed.class,
             CloseReason.FrameTooLarge.class, CloseReason.FrameMalformed.class, CloseReason.TlsHandshakeFailed.class, Message.ShuttingDown.class,
             Message.Packet.class, Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class,
-            Inbound.class, Inbound.Lease.class, Inbound.Rejected.class, RealPacket.class, Mailbox.class);
+            Inbound.class, Inbound.Lease.class, Inbound.Rejected.class, RealPacket.class, Mailbox.class, LoopHandle.class);
 
     static {
         try {
@@ -110,7 +109,7 @@ public final class ConnectionLoop<S, M> {
     }
 
     private final Connection<M> connection;
-    private final Handle handle = new Handle();
+    private final ConnectionHandle<M> handle;
     private final Host host;
     private final OnInit<S, M> onInit;
     private final Handler<S, M> handler;
@@ -153,6 +152,7 @@ public final class ConnectionLoop<S, M> {
      */
     public ConnectionLoop(Connection<M> connection, Host host, LoopOptions<S, M> options, Inbound.Pool buffers) {
         this.connection = connection;
+        this.handle = new LoopHandle<>(this, connection);
         this.host = host;
         this.onInit = options.onInit();
         this.handler = options.handler();
@@ -620,38 +620,5 @@ public final class ConnectionLoop<S, M> {
     /** The handle other threads send through: the same object for the connection's whole life. */
     public ConnectionHandle<M> handle() {
         return handle;
-    }
-
-    private final class Handle implements ConnectionHandle<M> {
-
-        @Override
-        public boolean send(M message) {
-            return offer(message);
-        }
-
-        @Override
-        public int backlog() {
-            return ConnectionLoop.this.backlog();
-        }
-
-        @Override
-        public boolean isOpen() {
-            return open;
-        }
-
-        @Override
-        public SocketAddress peerAddress() {
-            return connection.peerAddress();
-        }
-
-        @Override
-        public void close() {
-            connection.close();
-        }
-
-        @Override
-        public String toString() {
-            return "ConnectionHandle[" + connection.peerAddress() + (open ? "" : ", closed") + "]";
-        }
     }
 }
