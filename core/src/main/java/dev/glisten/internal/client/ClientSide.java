@@ -30,7 +30,8 @@ final class ClientSide<S, M> implements ConnectionSide<S, M> {
     private final String host;
     private final int port;
     private final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
-    // Counted down once the connection is ready for the caller (the handshake is done) or ended.
+    // Counted down once the connection is ready for the caller (its socket is watched and any
+    // handshake done) or has ended.
     private final CountDownLatch ready = new CountDownLatch(1);
 
     /**
@@ -48,7 +49,7 @@ final class ClientSide<S, M> implements ConnectionSide<S, M> {
         return closed;
     }
 
-    /** Waits until the handshake is done or the connection has ended, at most {@code timeout}. */
+    /** Waits until the connection is ready or has ended, at most {@code timeout}. */
     boolean awaitReady(Duration timeout) throws InterruptedException {
         return ready.await(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
     }

@@ -4,14 +4,12 @@ import dev.glisten.Client;
 import dev.glisten.CloseReason;
 import dev.glisten.Connection;
 import dev.glisten.NegotiatedTls;
-import dev.glisten.ProxyProtocol;
 import dev.glisten.internal.accept.Listeners;
 import dev.glisten.internal.connection.ConnectionProcess;
 import dev.glisten.internal.io.Descriptors;
 import dev.glisten.internal.io.WatchedSocket;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.net.InetAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -27,8 +25,9 @@ import java.util.concurrent.TimeoutException;
  * One outbound connection: {@link #connect} opens the socket on the caller's thread, sends the
  * PROXY header if there is one, and starts the connection's own thread, which runs the TLS
  * handshake, {@code onInit}, the loop and {@code onClose} exactly as a server's connection does
- * ({@link ConnectionProcess}). Over TLS the caller gets the handle once the handshake is done (or
- * failed), so that nothing it sends can go out before the handshake, and {@link #tls()} is known.
+ * ({@link ConnectionProcess}). The caller gets the handle once that thread has its socket watched,
+ * and over TLS once the handshake is done (or failed), so that nothing it sends can go out before
+ * the handshake, and {@link #tls()} is known.
  */
 public final class RealClient<M> implements Client<M> {
 
@@ -63,6 +62,7 @@ public final class RealClient<M> implements Client<M> {
         ConnectionProcess<S, M> process;
         try {
             sendProxyHeader(options, channel);
+            channel.configureBlocking(false);
             runtime = ClientRuntime.get();
             side = new ClientSide<>(options, runtime.buffers(options.readBufferSize()), host, port);
             process = new ConnectionProcess<>(side, new WatchedSocket(channel, runtime.watcher()));
@@ -72,9 +72,9 @@ public final class RealClient<M> implements Client<M> {
             throw e;
         }
         RealClient<M> client = new RealClient<>(process, side);
-        if (options.tls() != null) {
-            client.awaitHandshake(options.tls().handshakeTimeout().plus(READY_GRACE));
-        }
+        // Until its thread has registered the socket with a watcher, a send that has to wait for
+        // room could not be woken; over TLS, nothing may be sent before the handshake.
+        client.awaitReady(options.tls() == null ? READY_GRACE : options.tls().handshakeTimeout().plus(READY_GRACE));
         return client;
     }
 
@@ -92,7 +92,7 @@ public final class RealClient<M> implements Client<M> {
         }
     }
 
-    private void awaitHandshake(Duration timeout) throws IOException {
+    private void awaitReady(Duration timeout) throws IOException {
         try {
             if (!side.awaitReady(timeout)) {
                 // Its thread was never scheduled: give up on the connection rather than wait on.

@@ -94,9 +94,10 @@ public final class ConnectionLoop<S, M> {
     public static final List<Class<?>> PRELOADED = List.of(CloseReason.StoppedAbnormally.class,
             CloseReason.HandlerFailed.class, CloseReason.InitFailed.class, CloseReason.SocketError.class,
             CloseReason.IdleTimedOut.class, CloseReason.LifetimeEnded.class, CloseReason.MailboxOverflowed.class,
-            CloseReason.FrameTooLarge.class, CloseReason.FrameMalformed.class, CloseReason.TlsHandshakeFailed.class, Message.ShuttingDown.class,
-            Message.Packet.class, Message.User.class, Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class,
-            Inbound.class, Inbound.Lease.class, Inbound.Rejected.class, RealPacket.class, Mailbox.class, LoopHandle.class);
+            CloseReason.FrameTooLarge.class, CloseReason.FrameMalformed.class, CloseReason.TlsHandshakeFailed.class,
+            Message.ShuttingDown.class, Message.EndOfInput.class, Message.Packet.class, Message.User.class,
+            Next.Continue.class, Next.Stop.class, Next.StopAbnormal.class, Inbound.class, Inbound.Lease.class,
+            Inbound.Rejected.class, RealPacket.class, Mailbox.class, LoopHandle.class);
 
     static {
         try {
