@@ -67,6 +67,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * only {@link #advance(Duration)} moves, so idle timeouts and lifetimes fire exactly when a test
  * says. Not thread-safe beyond {@link ConnectionHandle#send}.
  *
+ * <p>A {@link dev.glisten.Client}'s handler runs here too, since a client's connection runs the
+ * same loop: {@link Builder#outbound()} makes the connection look like one the client opened (the
+ * server is its peer), and the test plays the server.
+ *
  * @param <S> the connection's state
  * @param <M> the type of {@link Message.User} messages
  */
@@ -74,6 +78,9 @@ public final class TestConnection<S, M> implements Connection<M> {
 
     /** The virtual clock starts here, so that timestamps in a test's output are recognisable. */
     private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
+    /** The default addresses: a client's (an ephemeral port) and a server's. */
+    private static final SocketAddress CLIENT_SIDE = new InetSocketAddress("127.0.0.1", 50_000);
+    private static final SocketAddress SERVER_SIDE = new InetSocketAddress("127.0.0.1", 4_000);
 
     private final Builder<S, M> config;
     private final ReentrantLock turn = new ReentrantLock();
@@ -236,6 +243,7 @@ public final class TestConnection<S, M> implements Connection<M> {
      * @return this
      */
     public TestConnection<S, M> shutdown(Duration drainTimeout) {
+        checkAccepted("a shutdown notice");
         loop.noticeShutdown(Objects.requireNonNull(drainTimeout, "drainTimeout"));
         runPending();
         return this;
@@ -247,6 +255,7 @@ public final class TestConnection<S, M> implements Connection<M> {
      * @return this
      */
     public TestConnection<S, M> serverStopped() {
+        checkAccepted("a server stop");
         loop.closeWith(new CloseReason.ServerStopped());
         runPending();
         return this;
@@ -392,6 +401,12 @@ public final class TestConnection<S, M> implements Connection<M> {
     }
 
     // --- the engine: the server's ConnectionLoop over memory and a virtual clock ---
+
+    private void checkAccepted(String event) {
+        if (config.outbound) {
+            throw new IllegalStateException(event + " comes only to a server's connection; this one is outbound");
+        }
+    }
 
     private void enqueue(Object item) {
         if (peerDone) {
@@ -539,13 +554,17 @@ public final class TestConnection<S, M> implements Connection<M> {
         }
     }
 
-    /** As on a server: later sends fail, and the connection ends once the peer has finished too. */
+    /** As on a socket: later sends fail, and the connection ends once the peer has finished too. */
     @Override
     public void shutdownOutput() throws IOException {
         loop.checkOpen();
         if (!outputShut) {
             outputShut = true;
             loop.outputFinished();
+            // From the test's thread, after the peer finished: the connection ends now, as on a socket.
+            if (Thread.currentThread() == owner && !turn.isHeldByCurrentThread()) {
+                runPending();
+            }
         }
     }
 
@@ -581,24 +600,24 @@ public final class TestConnection<S, M> implements Connection<M> {
 
     @Override
     public SocketAddress peerAddress() {
-        return config.proxiedFrom != null ? config.proxiedFrom : config.peerAddress;
+        return config.proxiedFrom != null ? config.proxiedFrom : config.peer();
     }
 
     @Override
     public Optional<SocketAddress> proxyAddress() {
-        return config.proxiedFrom == null ? Optional.empty() : Optional.of(config.peerAddress);
+        return config.proxiedFrom == null ? Optional.empty() : Optional.of(config.peer());
     }
 
     @Override
     public Optional<ProxyHeader> proxyHeader() {
         return config.proxiedFrom == null ? Optional.empty()
                 : Optional.of(new ProxyHeader(2, ProxyHeader.Command.PROXY, Optional.of(config.proxiedFrom),
-                        Optional.of(config.localAddress), List.of()));
+                        Optional.of(config.local()), List.of()));
     }
 
     @Override
     public SocketAddress localAddress() {
-        return config.localAddress;
+        return config.local();
     }
 
     @Override
@@ -617,6 +636,10 @@ public final class TestConnection<S, M> implements Connection<M> {
             throw new IllegalStateException("startTls must be called on the connection's own thread");
         }
         startTlsCalls++;
+        if (config.outbound) {
+            throw new IllegalStateException("startTls runs the server's side of a handshake; this connection is "
+                    + "outbound, so its peer is the server");
+        }
         if (tls != null) {
             throw new IllegalStateException("the connection already speaks TLS (" + tls.protocol() + ")");
         }
@@ -675,8 +698,10 @@ public final class TestConnection<S, M> implements Connection<M> {
         private int mailboxCapacity = LoopOptions.DEFAULT_MAILBOX_CAPACITY;
         private MailboxOverflow mailboxOverflow = MailboxOverflow.CLOSE;
         private boolean allowHalfClose;
-        private SocketAddress peerAddress = new InetSocketAddress("127.0.0.1", 50_000);
-        private SocketAddress localAddress = new InetSocketAddress("127.0.0.1", 4_000);
+        // Null for the defaults, which depend on the side: the client is at :50000, the server at :4000.
+        private SocketAddress peerAddress;
+        private SocketAddress localAddress;
+        private boolean outbound;
         private SocketAddress proxiedFrom;
         private boolean tlsFromStart;
         private String tlsAlpn;
@@ -813,7 +838,8 @@ public final class TestConnection<S, M> implements Connection<M> {
         }
 
         /**
-         * The socket's peer. Default: {@code 127.0.0.1:50000}.
+         * The socket's peer. Default: {@code 127.0.0.1:50000}; for an {@link #outbound()} one,
+         * {@code 127.0.0.1:4000}.
          *
          * @param address the address
          * @return this builder
@@ -824,13 +850,32 @@ public final class TestConnection<S, M> implements Connection<M> {
         }
 
         /**
-         * The address the connection was accepted on. Default: {@code 127.0.0.1:4000}.
+         * The address the connection was accepted on, or for an {@link #outbound()} one, its own
+         * address. Default: {@code 127.0.0.1:4000}; for an outbound one, {@code 127.0.0.1:50000}.
          *
          * @param address the address
          * @return this builder
          */
         public Builder<S, M> localAddress(SocketAddress address) {
             this.localAddress = Objects.requireNonNull(address, "localAddress");
+            return this;
+        }
+
+        /**
+         * Makes the connection one a {@link dev.glisten.Client} opened, to test a client's handler:
+         * the server is the peer (the default addresses swap sides, see {@link #peerAddress});
+         * {@link #tls}'s certificates are the server's, and its session names the server by
+         * {@link #serverName}, as a client's engine does; {@link Connection#startTls} throws
+         * {@link IllegalStateException}, as a client's does (it runs the server's side of a
+         * handshake); and what only an accepted connection meets is refused:
+         * {@link #proxiedFrom} when starting, {@link TestConnection#shutdown} and
+         * {@link TestConnection#serverStopped} with {@link IllegalStateException}. Default: a
+         * server's accepted connection.
+         *
+         * @return this builder
+         */
+        public Builder<S, M> outbound() {
+            this.outbound = true;
             return this;
         }
 
@@ -852,7 +897,8 @@ public final class TestConnection<S, M> implements Connection<M> {
          * {@code tls(...)}. Default: plain TCP.
          *
          * @param alpn the protocol ALPN chose, or {@code null} for none
-         * @param peerCertificates the client's certificate chain, own certificate first; empty for none
+         * @param peerCertificates the peer's certificate chain, own certificate first (the client's;
+         *     for an {@link #outbound()} connection, the server's); empty for none
          * @return this builder
          */
         public Builder<S, M> tls(String alpn, List<X509Certificate> peerCertificates) {
@@ -893,17 +939,34 @@ public final class TestConnection<S, M> implements Connection<M> {
          * Runs {@link OnInit} (and delivers what it queued), on the calling thread.
          *
          * @return the running connection, or the closed one if {@link OnInit} threw or closed it
+         * @throws IllegalStateException if the connection is {@link #outbound()} and {@link #proxiedFrom}
          */
         public TestConnection<S, M> start() {
+            if (outbound && proxiedFrom != null) {
+                throw new IllegalStateException("proxiedFrom: an outbound connection receives no PROXY header "
+                        + "(a client sends one, with Client.Builder.proxyHeader)");
+            }
             TestConnection<S, M> connection = new TestConnection<>(this);
             connection.start();
             return connection;
         }
 
         private NegotiatedTls negotiated(String alpn, List<X509Certificate> peerCertificates) {
-            // As the server's handshake: the session names the client, the PROXY header's if any.
-            return FakeSslSession.negotiated(alpn, serverName, peerCertificates,
-                    proxiedFrom != null ? proxiedFrom : peerAddress, EPOCH.toEpochMilli());
+            // As the server's handshake, the session names the client, the PROXY header's if any; as
+            // a client's, the server by the name it verifies (RealClientTls.newEngine).
+            SocketAddress peer = proxiedFrom != null ? proxiedFrom : peer();
+            if (outbound && serverName != null && peer instanceof InetSocketAddress server) {
+                peer = InetSocketAddress.createUnresolved(serverName, server.getPort());
+            }
+            return FakeSslSession.negotiated(alpn, serverName, peerCertificates, peer, EPOCH.toEpochMilli());
+        }
+
+        private SocketAddress peer() {
+            return peerAddress != null ? peerAddress : outbound ? SERVER_SIDE : CLIENT_SIDE;
+        }
+
+        private SocketAddress local() {
+            return localAddress != null ? localAddress : outbound ? CLIENT_SIDE : SERVER_SIDE;
         }
 
         private static Duration positive(String option, Duration value) {

@@ -23,6 +23,10 @@ import javax.net.ssl.SSLContext;
  *
  * <p>{@link #close()} closes every client it connected, then stops the server. With JUnit 5,
  * {@link RunningServerExtension} does that after each test.
+ *
+ * <p>It is also the server for testing a {@link dev.glisten.Client}: start one whose handler plays
+ * the other side, then {@code Client.builder(onInit, handler).connect(running.address())}. To run
+ * a client's handler without sockets, use {@link dev.glisten.testing.TestConnection.Builder#outbound()}.
  */
 public final class RunningServer implements AutoCloseable {
 

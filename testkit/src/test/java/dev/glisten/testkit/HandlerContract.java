@@ -41,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * sending more, so that TCP delivers each send as one packet. Scenarios with time in them use
  * {@link Peer#pass}: the real server's clock runs while the test sleeps, the in-memory one moves
  * exactly as far, so the real side leaves each deadline half a timeout of margin.
+ * {@link ClientContract} does the same for a client's handler.
  */
 abstract class HandlerContract {
 
@@ -304,14 +305,14 @@ abstract class HandlerContract {
     }
 
     /** Sends up to 64 MiB: far more than the kernel buffers between the server and a peer that does not read. */
-    private static void flood(Connection<String> connection) throws IOException {
+    static void flood(Connection<String> connection) throws IOException {
         byte[] chunk = new byte[64 * 1024];
         for (int i = 0; i < 1024; i++) {
             connection.send(chunk);
         }
     }
 
-    private static String sendAfterAFailure(Connection<String> connection) {
+    static String sendAfterAFailure(Connection<String> connection) {
         try {
             connection.send("late".getBytes(UTF_8));
             return "a send went out";

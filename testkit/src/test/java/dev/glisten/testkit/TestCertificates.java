@@ -1,5 +1,6 @@
 package dev.glisten.testkit;
 
+import dev.glisten.ClientTls;
 import dev.glisten.Tls;
 import java.io.IOException;
 import java.io.InputStream;
@@ -88,6 +89,20 @@ record TestCertificates(Path serverCertificate, Path serverKey, Path clientCerti
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(keys.getKeyManagers(), trust.getTrustManagers(), null);
         return context;
+    }
+
+    /**
+     * A glisten client's TLS: trusts only the server's certificate, presents its own, offers
+     * {@code alpn} and asks for {@code serverName}, which the certificate must match.
+     */
+    ClientTls clientTls(String serverName, String... alpn) {
+        return ClientTls.builder().trustedCertificates(serverCertificate).certificate(clientCertificate, clientKey)
+                .serverName(serverName).applicationProtocols(alpn).build();
+    }
+
+    /** The server's certificate, as a client sees it after the handshake. */
+    X509Certificate server() throws IOException, GeneralSecurityException {
+        return certificate(serverCertificate);
     }
 
     /** The client's certificate, as the server sees it after the handshake. */

@@ -1,6 +1,5 @@
 package dev.glisten.testkit;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.glisten.Handler;
@@ -10,8 +9,6 @@ import dev.glisten.testing.TestConnection;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
-import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
@@ -42,26 +39,9 @@ class TestConnectionContractTest extends HandlerContract {
         if (options.proxiedFrom() != null) {
             builder.proxiedFrom(options.proxiedFrom());
         }
-        TestConnection<String, String> connection = builder.start();
-        return new Peer() {
-            private int read;
-
-            @Override
-            public void send(String text) {
-                connection.receive(text);
-            }
-
-            @Override
-            public String read(int n) {
-                byte[] sent = connection.sent();
-                assertThat(sent.length - read).as("bytes sent and not yet read").isGreaterThanOrEqualTo(n);
-                read += n;
-                return new String(Arrays.copyOfRange(sent, read - n, read), UTF_8);
-            }
-
-            @Override
-            public void deliver(String message) {
-                connection.deliver(message);
+        final class ClientPeer extends MemoryPeer implements Peer {
+            ClientPeer() {
+                super(builder.start());
             }
 
             @Override
@@ -79,25 +59,10 @@ class TestConnectionContractTest extends HandlerContract {
             }
 
             @Override
-            public void stopReading() {
-                connection.peerStopsReading();
-            }
-
-            @Override
-            public void pass(Duration time) {
-                connection.advance(time);
-            }
-
-            @Override
             public SocketAddress address() {
                 return CLIENT_SOCKET;
             }
-
-            @Override
-            public void settle() {
-                assertThat(connection.isOpen()).isFalse();
-                assertThat(connection.onCloseCalls()).isEqualTo(1);
-            }
-        };
+        }
+        return new ClientPeer();
     }
 }

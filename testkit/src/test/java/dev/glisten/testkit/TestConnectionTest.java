@@ -2,6 +2,7 @@ package dev.glisten.testkit;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.glisten.CloseReason;
@@ -13,6 +14,7 @@ import dev.glisten.testing.TestConnection;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +23,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What only the in-memory connection can show: the virtual clock, injected failures, TLS and PROXY. */
+/**
+ * What only the in-memory connection can show: the virtual clock, injected failures, half-close step
+ * by step, TLS and PROXY, and an outbound connection's differences.
+ */
 class TestConnectionTest {
 
     private static final Handler<Integer, String> ECHO = (count, message, connection) -> {
@@ -179,6 +184,101 @@ class TestConnectionTest {
         TestConnection<Integer, String> connection = TestConnection.of(c -> 0, ECHO).start().peerClosed();
         assertThat(connection.handle().send("late")).isFalse();
         assertThatThrownBy(() -> connection.receive("x")).isInstanceOf(IllegalStateException.class);
+    }
+
+    // --- half-close: the rules are ConnectionLoop's, as on a socket ---
+
+    /** Collects a request to its end, then answers it; a user message "finish" ends its own side. */
+    private static final Handler<String, String> ANSWERS_AT_THE_END = (seen, message, c) -> switch (message) {
+        case Message.Packet<String> packet -> {
+            try {
+                c.send(("[" + packet.text(UTF_8) + "]").getBytes(UTF_8));
+                yield Next.continueWith(seen + packet.text(UTF_8));
+            } catch (SocketException refused) {
+                yield Next.continueWith(seen + packet.text(UTF_8) + " (answer refused)");
+            }
+        }
+        case Message.EndOfInput<String> end -> {
+            c.send(("got " + seen).getBytes(UTF_8));
+            yield Next.continueWith(seen + "<end>");
+        }
+        case Message.User<String> user -> {
+            c.shutdownOutput();
+            yield Next.continueWith(seen + "<" + user.message() + ">");
+        }
+        case Message.ShuttingDown<String> notice -> Next.stop();
+    };
+
+    @Test
+    void thePeersEndIsEndOfInputWithHalfCloseAndTheConnectionEndsOnceThisSideFinishesToo() throws IOException {
+        TestConnection<String, String> connection = TestConnection.of(c -> "", ANSWERS_AT_THE_END)
+                .allowHalfClose(true).start();
+        connection.receive("request").peerClosed();
+        assertThat(connection.state()).isEqualTo("request<end>");
+        assertThat(connection.sentText()).isEqualTo("[request]got request");
+        assertThat(connection.isOpen()).as("open for sending").isTrue();
+        connection.send(" and more".getBytes(UTF_8));
+        // From the test's thread, as from another thread of the application: both sides are done.
+        connection.shutdownOutput();
+        assertThat(connection.outputShut()).isTrue();
+        assertThat(connection.closeReason()).contains(new CloseReason.Stopped());
+        assertThat(connection.sentText()).isEqualTo("[request]got request and more");
+
+        TestConnection<String, String> without = TestConnection.of(c -> "", ANSWERS_AT_THE_END).start();
+        without.receive("request").peerClosed();
+        assertThat(without.closeReason()).contains(new CloseReason.PeerClosed());
+        assertThat(without.finalState()).as("no EndOfInput").isEqualTo("request");
+    }
+
+    @Test
+    void afterShutdownOutputSendsThrowPacketsStillComeAndThePeersEndClosesWithPeerClosed() {
+        TestConnection<String, String> connection = TestConnection.of(c -> "", ANSWERS_AT_THE_END)
+                .allowHalfClose(true).start();
+        connection.deliver("finish");
+        assertThat(connection.outputShut()).isTrue();
+        assertThatThrownBy(() -> connection.send(new byte[1])).isInstanceOf(SocketException.class)
+                .hasMessageContaining("shutdownOutput");
+        assertThatCode(connection::shutdownOutput).as("a second call does nothing").doesNotThrowAnyException();
+        connection.receive("answer");
+        assertThat(connection.state()).isEqualTo("<finish>answer (answer refused)");
+        assertThat(connection.isOpen()).isTrue();
+        // This side finished first: the peer's end completes the close, with no EndOfInput.
+        connection.peerClosed();
+        assertThat(connection.closeReason()).contains(new CloseReason.PeerClosed());
+        assertThat(connection.finalState()).isEqualTo("<finish>answer (answer refused)");
+        assertThat(connection.sentText()).isEmpty();
+        assertThatThrownBy(connection::shutdownOutput).isInstanceOf(SocketException.class);
+    }
+
+    @Test
+    void aHandlerThatStopsAtTheEndOfInputEndsWithStopped() {
+        TestConnection<String, String> connection = TestConnection.of(c -> "", (Handler<String, String>) (seen, message, c) ->
+                message instanceof Message.EndOfInput<String> ? Next.stop() : Next.continueWith(seen + "p"))
+                .allowHalfClose(true).start();
+        connection.receive("x").peerClosed();
+        assertThat(connection.closeReason()).contains(new CloseReason.Stopped());
+        assertThat(connection.finalState()).isEqualTo("p");
+    }
+
+    // --- an outbound connection, for a client's handler ---
+
+    @Test
+    void anOutboundConnectionHasTheServerForItsPeerAndRefusesWhatOnlyAServerMeets() {
+        TestConnection<Integer, String> connection = TestConnection.of(c -> 0, ECHO).outbound()
+                .tls("h2", List.of()).serverName("api.example.com").start();
+        assertThat(connection.peerAddress()).isEqualTo(new InetSocketAddress("127.0.0.1", 4_000));
+        assertThat(connection.localAddress()).isEqualTo(new InetSocketAddress("127.0.0.1", 50_000));
+        // As a client's engine: made for the name it verifies, and the server's port.
+        assertThat(connection.tls().orElseThrow().session().getPeerHost()).isEqualTo("api.example.com");
+        assertThat(connection.tls().orElseThrow().session().getPeerPort()).isEqualTo(4_000);
+        assertThatThrownBy(() -> connection.startTls(dummyTls())).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("outbound");
+        assertThatThrownBy(() -> connection.shutdown(Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(connection::serverStopped).isInstanceOf(IllegalStateException.class);
+        assertThat(connection.isOpen()).isTrue();
+        assertThatThrownBy(() -> TestConnection.of(c -> 0, ECHO).outbound()
+                .proxiedFrom(new InetSocketAddress("192.0.2.1", 1_000)).start())
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("proxiedFrom");
     }
 
     /** Never used for a handshake: any configuration will do. */
