@@ -19,20 +19,24 @@ Runs the echo benchmarks of docs/BENCHMARKS.md: each server pinned to one CPU, t
 generator pinned to another, servers alternating within each round (A B C A B C ...), medians
 over rounds, ratios against netty-epoll from the same round (and the same client pacing and
 collector). With --http, the HTTP point instead: wrk against glisten's `http` example and a Netty
-HTTP peer, ratio against netty-http. Results go to benchmarks/results/<timestamp>.json and .md;
-the markdown table is also printed."""
+HTTP peer, ratio against netty-http. With --proxy, the proxy points: loadgen through glisten's
+`proxy` example or HAProxy (TCP mode, one thread) to the C echo server, ratio against haproxy.
+Results go to benchmarks/results/<timestamp>.json and .md; the markdown table is also printed."""
 
 EPILOG = f"""\
-points: 100x64 (connections x bytes), tls-100x4096, connect-rate[-W], idle[-N], http[-C]
+points: 100x64 (connections x bytes), tls-100x4096, proxy-100x64, connect-rate[-W], idle[-N], http[-C]
   full:  {', '.join(points.FULL)}
   quick: {', '.join(points.QUICK)}
   --http: {', '.join(points.HTTP)}
-servers: {', '.join(servers.DEFAULT_ORDER)}; for http points: {', '.join(servers.HTTP_ORDER)}
+  --proxy: {', '.join(points.PROXY)}
+servers: {', '.join(servers.DEFAULT_ORDER)}; for http points: {', '.join(servers.HTTP_ORDER)};
+  for proxy points: {', '.join(servers.PROXY_ORDER)} (each relaying to c-epoll on the client's CPU)
 examples:
   benchmarks/bench --quick
   benchmarks/bench --quick --servers glisten,netty-epoll,c-epoll --points 100x64
   benchmarks/bench --servers glisten,netty-epoll --points 100x4096,1000x4096 --pacing both --gc both
   benchmarks/bench --http --rounds 3                       (wrk -t1 -c100, glisten-http vs netty-http)
+  benchmarks/bench --proxy --rounds 3 --gc both            (glisten-proxy vs haproxy, to c-epoll)
   benchmarks/bench                      (full mode: the published table, about 45 minutes)
   benchmarks/bench --report benchmarks/results/2026-01-01T12-00-00.json"""
 
@@ -58,6 +62,10 @@ def parse_args(argv):
     p.add_argument("--http", action="store_true",
                    help=f"the HTTP point: wrk -t1 -c{points.HTTP_CONNECTIONS} against glisten's `http` example "
                         "(examples jar) and netty-http; same pinning and rounds")
+    p.add_argument("--proxy", action="store_true",
+                   help=f"the proxy points ({', '.join(points.PROXY)}): loadgen through glisten's `proxy` example "
+                        "(examples jar) or HAProxy (TCP mode, nbthread 1) to the C echo server, which runs on the "
+                        "client's CPU so that the proxy has the server's CPU to itself")
     p.add_argument("--server-cpu", type=int, default=1, help="CPU the server is pinned to (default 1)")
     p.add_argument("--client-cpu", type=int, default=0, help="CPU the client (loadgen, or wrk) is pinned to (default 0)")
     p.add_argument("--bind", default="127.0.0.1", help="address the servers listen on (default 127.0.0.1)")
@@ -76,8 +84,11 @@ def raise_fd_limit():
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def machine_info(java, jar_available, wrk_used=False):
+def machine_info(java, jar_available, wrk_used=False, haproxy_used=False):
     info = {"kernel": platform.release(), "cpus": os.cpu_count(), "python": platform.python_version()}
+    if haproxy_used:
+        version = subprocess.run(["haproxy", "-v"], capture_output=True, text=True).stdout
+        info["haproxy"] = version.splitlines()[0].split(" - ")[0] if version else "HAProxy (version unknown)"
     if wrk_used:  # wrk -v prints its version and exits with 1
         version = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
         text = (version.stdout or version.stderr).strip()
@@ -140,9 +151,13 @@ def render_reports(paths):
         if merged is None:
             merged = data
         else:
-            merged["runs"] += data["runs"]
+            # Each file's rounds follow the previous files': ratios pair runs of the same round only.
+            offset = max((r["round"] for r in merged["runs"]), default=0)
+            merged["runs"] += [{**r, "round": r["round"] + offset} for r in data["runs"]]
             merged["skipped"] += data.get("skipped", [])
             merged["elapsed_s"] = merged.get("elapsed_s", 0) + data.get("elapsed_s", 0)
+    if len(paths) > 1:
+        merged["config"]["rounds"] = len({r["round"] for r in merged["runs"]})
     print(report.render(merged))
     return 0
 
@@ -169,14 +184,17 @@ def main(argv):
 
     mode = points.MODES["quick" if args.quick else "full"]
     try:
-        point_names = args.points.split(",") if args.points else (points.HTTP if args.http else mode.points)
+        point_names = args.points.split(",") if args.points else (
+            points.HTTP if args.http else points.PROXY if args.proxy else mode.points)
         selected_points = [points.parse(p) for p in point_names]
     except ValueError as e:
         print(f"bench: {e}", file=sys.stderr)
         return 2
     http_points = any(p.kind == "http" for p in selected_points)
-    default_servers = (list(servers.DEFAULT_ORDER) if any(p.kind != "http" for p in selected_points) else []) + \
-        (list(servers.HTTP_ORDER) if http_points else [])
+    proxy_points = any(p.kind == "proxy" for p in selected_points)
+    default_servers = (list(servers.DEFAULT_ORDER) if any(p.kind not in ("http", "proxy") for p in selected_points)
+                       else []) + (list(servers.HTTP_ORDER) if http_points else []) + \
+        (list(servers.PROXY_ORDER) if proxy_points else [])
     names = args.servers.split(",") if args.servers else default_servers
     unknown = [n for n in names if n not in servers.SERVERS]
     if unknown:
@@ -206,6 +224,7 @@ def main(argv):
     fd_limit = raise_fd_limit()
     jvm_needed = any(servers.SERVERS[n].jvm for n in names)
     examples_needed = http_points and "glisten-http" in names
+    proxy_examples_needed = proxy_points and "glisten-proxy" in names
     try:
         loadgen_tls = build.build_c()
         java, java_version = build.find_java() if jvm_needed or args.build_only else (None, 0)
@@ -214,6 +233,12 @@ def main(argv):
     except build.BuildError as e:
         print(f"bench: {e}", file=sys.stderr)
         return 2
+    if proxy_examples_needed and not examples_needed:
+        problem = examples_jar_problem(args, build.EXAMPLES_JAR)
+        if problem:
+            print(f"bench: the proxy points need glisten's `proxy` example, and {problem}\n"
+                  f"bench: to measure HAProxy alone: benchmarks/bench --proxy --servers haproxy", file=sys.stderr)
+            return 2
     if examples_needed:
         problem = glisten_http_problem(java, java_version, args, build.EXAMPLES_JAR)
         if problem:
@@ -239,16 +264,21 @@ def main(argv):
     # What runs where: (point, [servers]); and what cannot run, with the reason.
     plan, skipped = [], []
     for point in selected_points:
-        protocol = "http" if point.kind == "http" else "echo"
+        protocol = servers.protocol_of(point.kind)
         runnable = [n for n in names if servers.SERVERS[n].protocol == protocol]
         if not runnable:
             skipped.append(f"{point.name}: none of the selected servers speaks {protocol} "
                            f"(those that do: {', '.join(n for n, s in servers.SERVERS.items() if s.protocol == protocol)})")
             continue
-        if point.kind in ("echo", "tls", "idle", "http") and point.connections + 64 > fd_limit:
-            skipped.append(f"{point.name}: needs {point.connections + 64} file descriptors per process, the limit is "
+        # A proxy holds two descriptors per connection: the client's and the upstream's.
+        needed = point.connections * (2 if point.kind == "proxy" else 1) + 64
+        if point.kind in ("echo", "tls", "idle", "http", "proxy") and needed > fd_limit:
+            skipped.append(f"{point.name}: needs {needed} file descriptors per process, the limit is "
                            f"{fd_limit} (ulimit -Hn)")
             continue
+        if point.kind == "proxy" and "haproxy" in runnable and shutil.which("haproxy") is None:
+            skipped.append(f"{point.name} / haproxy: haproxy is not installed (apt-get install haproxy)")
+            runnable = [n for n in runnable if n != "haproxy"]
         if point.kind == "tls":
             if not loadgen_tls:
                 skipped.append(f"{point.name}: loadgen was built without TLS (install libssl-dev and rerun)")
@@ -290,7 +320,9 @@ def main(argv):
                             for n in names if servers.SERVERS[n].jvm for gc in gcs},
               "server_commands": {n: servers.SERVERS[n].command(java, java_version, args.bind, gc=gcs[0]) for n in names}}
     data = {"started": started.isoformat(timespec="seconds"), "config": config,
-            "machine": machine_info(java, jvm_needed, http_points), "skipped": skipped, "runs": []}
+            "machine": machine_info(java, jvm_needed, http_points,
+                                    proxy_points and "haproxy" in names and shutil.which("haproxy") is not None),
+            "skipped": skipped, "runs": []}
 
     t0 = time.monotonic()
     try:
@@ -316,9 +348,8 @@ def main(argv):
     return 0
 
 
-def glisten_http_problem(java, java_version, args, jar):
-    """Why glisten's `http` example cannot be measured (None when it can): the examples module is
-    being written alongside the harness, so its absence is a clear message, not a traceback."""
+def examples_jar_problem(args, jar):
+    """Why the examples jar cannot be used (None when it can): built if stale, unless --no-build."""
     if not args.no_build:
         try:
             build.build_examples_jar()
@@ -326,6 +357,15 @@ def glisten_http_problem(java, java_version, args, jar):
             return f"building the examples jar failed: {str(e)[-1500:]}"
     if not os.path.exists(jar):
         return f"{jar} does not exist (build it: mvn -B -q -DskipTests package -pl examples -am)"
+    return None
+
+
+def glisten_http_problem(java, java_version, args, jar):
+    """Why glisten's `http` example cannot be measured (None when it can): the examples module is
+    being written alongside the harness, so its absence is a clear message, not a traceback."""
+    problem = examples_jar_problem(args, jar)
+    if problem:
+        return problem
     try:
         runner.probe(java, java_version, args.bind, servers.SERVERS["glisten-http"], args.server_cpu)
     except (runner.StartError, runner.wrk.WrkError, OSError) as e:

@@ -11,20 +11,21 @@ HTTP_CONNECTIONS = 100
 @dataclass(frozen=True)
 class Point:
     name: str          # as written on the command line and in the report
-    kind: str          # echo | tls | connect-rate | idle | http
-    connections: int   # echo/tls/idle/http: connections; connect-rate: parallel workers
+    kind: str          # echo | tls | proxy | connect-rate | idle | http
+    connections: int   # echo/tls/proxy/idle/http: connections; connect-rate: parallel workers
     size: int          # bytes per message (http: 0, the response is the server's)
 
     @property
     def paced(self):
         """Whether loadgen's echo loop drives this point, so that `--pacing` applies."""
-        return self.kind in ("echo", "tls")
+        return self.kind in ("echo", "tls", "proxy")
 
     @property
     def label(self):
-        if self.kind in ("echo", "tls"):
+        if self.kind in ("echo", "tls", "proxy"):
             size = f"{self.size // 1024} KiB" if self.size % 1024 == 0 else f"{self.size} B"
-            return f"{'TLS 1.3 ' if self.kind == 'tls' else ''}{self.connections:,} x {size}"
+            prefix = {"tls": "TLS 1.3 ", "proxy": "proxy, "}.get(self.kind, "")
+            return f"{prefix}{self.connections:,} x {size}"
         if self.kind == "connect-rate":
             return f"connect, echo {self.size} B, close; {self.connections} workers"
         if self.kind == "http":
@@ -33,11 +34,12 @@ class Point:
 
 
 def parse(text):
-    """'100x64', 'tls-100x4096', 'connect-rate' (or 'connect-rate-8'), 'idle' (or 'idle-10000'),
-    'http' (or 'http-100')."""
+    """'100x64', 'tls-100x4096', 'proxy-100x64', 'connect-rate' (or 'connect-rate-8'), 'idle' (or
+    'idle-10000'), 'http' (or 'http-100')."""
     text = text.strip()
-    if m := re.fullmatch(r"(tls-)?(\d+)x(\d+)", text):
-        return Point(text, "tls" if m.group(1) else "echo", int(m.group(2)), int(m.group(3)))
+    if m := re.fullmatch(r"(tls-|proxy-)?(\d+)x(\d+)", text):
+        kind = {"tls-": "tls", "proxy-": "proxy"}.get(m.group(1), "echo")
+        return Point(text, kind, int(m.group(2)), int(m.group(3)))
     if m := re.fullmatch(r"connect-rate(?:-(\d+))?", text):
         workers = int(m.group(1) or CONNECT_RATE_WORKERS)
         return Point(f"connect-rate-{workers}", "connect-rate", workers, 64)
@@ -47,13 +49,17 @@ def parse(text):
     if m := re.fullmatch(r"http(?:-(\d+))?", text):
         count = int(m.group(1) or HTTP_CONNECTIONS)
         return Point(f"http-{count}", "http", count, 0)
-    raise ValueError(f"not a point: {text!r} (examples: 100x64, 1000x4096, tls-100x4096, connect-rate, idle, http)")
+    raise ValueError(f"not a point: {text!r} (examples: 100x64, 1000x4096, tls-100x4096, proxy-100x64, connect-rate, "
+                     "idle, http)")
 
 
 FULL = [f"{c}x{s}" for c in (1, 100, 1000, 10_000) for s in (64, 4096)] + ["tls-100x4096", "connect-rate", "idle"]
 QUICK = ["100x64", "1000x4096", "connect-rate"]
 # `--http`: not in the full mode, since it needs the examples jar and measures another protocol.
 HTTP = [f"http-{HTTP_CONNECTIONS}"]
+# `--proxy`: loadgen through a proxy to the C echo server; not in the full mode either (the examples
+# jar's `proxy` against HAProxy, other rows than the echo table's).
+PROXY = ["proxy-100x64", "proxy-100x4096"]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 import statistics
 
 from .points import Pacing, parse
-from .servers import BASELINE, HTTP_BASELINE, LIMIT, SERVERS, baseline_for
+from .servers import BASELINE, HTTP_BASELINE, LIMIT, PROXY_BASELINE, PROXY_UPSTREAM, SERVERS, baseline_for
 
 # A server within this fraction of the C epoll server at a point is treated as limited by the client.
 NEAR_LIMIT = 0.90
@@ -186,7 +186,7 @@ def render(report):
                f"measured {config['duration_s']:g} s per run; medians over rounds; ratios are medians of same-round ratios.")
     out.append(f"- Machine: {machine.get('cpu_model')}, {machine.get('cpus')} CPUs, kernel {machine.get('kernel')}; "
                f"{machine.get('java')}; Netty {machine.get('netty')}" + (f"; {machine['wrk']}" if "wrk" in machine else "")
-               + ".")
+               + (f"; {machine['haproxy']}" if "haproxy" in machine else "") + ".")
     out.append(f"- Server pinned to CPU {config['server_cpu']}, the client (loadgen, or wrk for HTTP) to CPU "
                f"{config['client_cpu']}; fd limit {config.get('fd_limit')}.")
     threads = config.get("client_threads", 1)  # runs from before --pacing had one
@@ -211,7 +211,7 @@ def render(report):
                    f"{len(report['runs'])} runs, e.g. {', '.join(noisy[:4])}): these numbers are noise-prone.")
     out.append("")
 
-    rank = {"echo": 0, "tls": 1, "http": 2, "connect-rate": 3, "idle": 4}
+    rank = {"echo": 0, "tls": 1, "proxy": 2, "http": 3, "connect-rate": 4, "idle": 5}
     points = sorted(dict.fromkeys(e["point"] for e in summary),
                     key=lambda name: (rank[parse(name).kind], parse(name).connections, parse(name).size))
     echo = [e for e in summary if e["kind"] in ("echo", "tls")]
@@ -238,6 +238,7 @@ def render(report):
                            f"{errors} | {_client(e)} | {e['limited_by']} |")
         out.append("")
 
+    out.extend(_proxy_table([e for e in summary if e["kind"] == "proxy"], points))
     out.extend(_http_table([e for e in summary if e["kind"] == "http"]))
 
     rate = [e for e in summary if e["kind"] == "connect-rate"]
@@ -280,6 +281,34 @@ def render(report):
         out.extend(notes)
         out.append("")
     return "\n".join(out)
+
+
+def _proxy_table(entries, points):
+    """loadgen's closed loop through a proxy to the C echo server: ratios against HAProxy of the same
+    round, and the proxy's own CPU per round trip."""
+    if not entries:
+        return []
+    out = [f"### Through a proxy (loadgen -> proxy -> {PROXY_UPSTREAM}, the echo server on the client's CPU)\n",
+           f"| Point | Proxy | Pacing | GC | Round trips/s | vs {PROXY_BASELINE} | MB/s | Proxy CPU per round trip "
+           "(process) | p50 | p99 | p99.9 | max | Errors | Client CPU (share, per op, sleeps per op) | Limited by |",
+           "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
+    for point in points:
+        for e in (e for e in entries if e["point"] == point):
+            label = f"{parse(point).label} | {e['server']} | {_label(e['pacing'])} | {_label(e['gc'])}"
+            if "rate" not in e:
+                out.append(f"| {label} | failed | | | | | | | | | | {'; '.join(e['failures'])[:200]} |")
+                continue
+            errors = str(e["errors"]) + (f" ({e['stalled_connections']:,} stalled)" if e["stalled_connections"] else "")
+            worst = _us(e["max"])
+            if (e.get("oldest_unanswered_us") or 0) > (e["max"] or 0):
+                worst = f"{_us(e['oldest_unanswered_us'])} unanswered"
+            # The client's core also runs the echo server, so its saturation means client and upstream.
+            limited = e["limited_by"].replace("client (saturated)", "client and echo core (saturated)")
+            out.append(f"| {label} | {_n(e['rate'])} | {_ratio(e['ratio_vs_baseline'])} | {_n(e['mb_per_s'], 1)} | "
+                       f"{_server_cpu(e)} | {_us(e['p50'])} | {_us(e['p99'])} | {_us(e['p999'])} | {worst} | "
+                       f"{errors} | {_client(e)} | {limited} |")
+    out.append("")
+    return out
 
 
 def _http_table(entries):

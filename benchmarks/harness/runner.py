@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from . import build, wrk
-from .servers import DEFAULT_GC, RunningServer, StartError
+from .servers import DEFAULT_GC, PROXY_UPSTREAM, SERVERS, RunningServer, StartError, haproxy_config
 
 # A run counts the client as saturated when loadgen used this share of its cores (getrusage), or
 # its core was this busy in /proc/stat (softirq included: on loopback the sender's core does much of
@@ -105,10 +105,16 @@ def run(ctx, point, server, round_no, pacing=None, gc=None):
     labels = "".join(f"-{label}" for label in (record["pacing"], gc) if label)
     log_path = os.path.join(ctx.logs_dir, f"{point.name}-{server.name}{labels}-r{round_no}.log")
     tls = ctx.tls_files if point.kind == "tls" else None
-    command = server.command(ctx.java, ctx.java_version, ctx.bind, tls, gc or DEFAULT_GC)
-    running = RunningServer(server, command, ctx.server_cpu, log_path)
-    record["server_command"] = running.command
+    upstream = None
+    running = None
     try:
+        if point.kind == "proxy":
+            upstream, running = _proxy_and_upstream(ctx, server, gc, log_path)
+            record["upstream_command"] = upstream.command
+        else:
+            command = server.command(ctx.java, ctx.java_version, ctx.bind, tls, gc or DEFAULT_GC)
+            running = RunningServer(server, command, ctx.server_cpu, log_path)
+        record["server_command"] = running.command
         running.start()
         record["server_pid"] = running.pid
         if point.paced:
@@ -121,14 +127,44 @@ def run(ctx, point, server, round_no, pacing=None, gc=None):
             _idle(ctx, point, running, record)
         if not running.alive():
             raise StartError(f"the server died during the run: {running.tail()}")
+        if upstream is not None and not upstream.alive():
+            raise StartError(f"the upstream echo server died during the run: {upstream.tail()}")
         record.setdefault("status", "ok")
     except (StartError, wrk.WrkError, subprocess.TimeoutExpired, OSError, ValueError) as e:
         record["status"] = "failed"
         record["reason"] = str(e)
     finally:
-        running.stop()
-        record["server_exit"] = running.process.returncode if running.process else None
+        if running is not None:
+            running.stop()
+            record["server_exit"] = running.process.returncode if running.process else None
+        if upstream is not None:
+            upstream.stop()
     return record
+
+
+def _proxy_and_upstream(ctx, server, gc, log_path):
+    """For a proxy point: starts the C echo server on the client's CPU (so the proxy has its own core to
+    itself, whichever proxy it is), and returns it with the proxy, configured to relay to it, not started."""
+    echo = SERVERS[PROXY_UPSTREAM]
+    upstream = RunningServer(echo, echo.command(ctx.java, ctx.java_version, ctx.bind), ctx.client_cpu,
+                             log_path[:-len(".log")] + "-upstream.log").start()
+    try:
+        return upstream, _proxy(ctx, server, gc, log_path, upstream.port)
+    except (OSError, ValueError):
+        upstream.stop()
+        raise
+
+
+def _proxy(ctx, server, gc, log_path, upstream_port):
+    if server.haproxy:
+        config = log_path[:-len(".log")] + "-haproxy.cfg"
+        port = haproxy_config(config, ctx.bind, upstream_port)
+        command = server.command(ctx.java, ctx.java_version, ctx.bind, config=config)
+        return RunningServer(server, command, ctx.server_cpu, log_path, address=(ctx.bind, port))
+    host = f"[{ctx.bind}]" if ":" in ctx.bind else ctx.bind
+    command = server.command(ctx.java, ctx.java_version, ctx.bind, gc=gc or DEFAULT_GC,
+                             upstream=f"{host}:{upstream_port}")
+    return RunningServer(server, command, ctx.server_cpu, log_path)
 
 
 def probe(java, java_version, bind, server, cpu):

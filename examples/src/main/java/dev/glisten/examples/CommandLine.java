@@ -1,5 +1,6 @@
 package dev.glisten.examples;
 
+import dev.glisten.ClientTls;
 import dev.glisten.Tls;
 import dev.glisten.socket.SocketOptions;
 import java.math.BigDecimal;
@@ -55,15 +56,15 @@ final class CommandLine {
                         settings.tcpOption = "--bind";
                     }),
             new Option("--unix", "PATH",
-                    "listen on a Unix domain socket file instead of TCP (echo, chat and http; not with --port or"
+                    "listen on a Unix domain socket file instead of TCP (all but lowlevel; not with --port or"
                             + " --bind); a stale socket file there is replaced, the file is removed at exit",
                     (settings, value) -> settings.unixPath = Optional.of(path(value))),
             new Option("--listen-sockets", "N",
                     "open N listen sockets on the port with SO_REUSEPORT, the kernel spreading clients over them"
-                            + " (echo, chat and http, TCP only; default 1)",
+                            + " (all but lowlevel, TCP only; default 1)",
                     (settings, value) -> settings.listenSockets = OptionalInt.of(listenSockets(value))),
             new Option("--tls-cert", "FILE",
-                    "serve TLS with this PEM certificate chain, server's certificate first (echo, chat and http;"
+                    "serve TLS with this PEM certificate chain, server's certificate first (all but lowlevel;"
                             + " needs --tls-key; default: plain TCP)",
                     (settings, value) -> settings.tlsCertificate = file("--tls-cert", value)),
             new Option("--tls-key", "FILE",
@@ -71,11 +72,11 @@ final class CommandLine {
                     (settings, value) -> settings.tlsKey = file("--tls-key", value)),
             new Option("--max-connections", "N",
                     "the most connections open at once; at the limit new clients wait in the listen backlog until"
-                            + " one ends (echo, chat and http; default " + LIBRARY_MAX_CONNECTIONS + ", the library's)",
+                            + " one ends (all but lowlevel; default " + LIBRARY_MAX_CONNECTIONS + ", the library's)",
                     (settings, value) -> settings.maxConnections = OptionalInt.of(maxConnections(value))),
             new Option("--idle-timeout", "SECONDS",
-                    "close a connection whose client has sent nothing for this long; decimals allowed, such as"
-                            + " 0.5 (echo, chat and http; default none)",
+                    "close a connection whose client has sent nothing for this long, whatever it receives; decimals"
+                            + " allowed, such as 0.5 (all but lowlevel; default none)",
                     (settings, value) -> settings.idleTimeout = Optional.of(idleTimeout(value))),
             new Option("--drain-timeout", "SECONDS",
                     "on SIGINT or SIGTERM, how long connections may take to finish before the rest are closed;"
@@ -101,9 +102,27 @@ final class CommandLine {
                     }),
             new Option("--proxy-protocol", null,
                     "every connection must begin with a PROXY protocol header, v1 or v2 (HAProxy's send-proxy or"
-                            + " send-proxy-v2), which gives the client's address; only behind a trusted proxy (echo, chat"
-                            + " and http; default off)",
-                    (settings, value) -> settings.proxyProtocol = true));
+                            + " send-proxy-v2), which gives the client's address; only behind a trusted proxy (all but"
+                            + " lowlevel; default off)",
+                    (settings, value) -> settings.proxyProtocol = true),
+            new Option("--upstream", "HOST:PORT",
+                    "where proxy relays each connection, an IPv6 address in brackets ([::1]:4000); required by proxy",
+                    (settings, value) -> settings.upstream = upstream(value)),
+            new Option("--upstream-tls", null,
+                    "speak TLS to the upstream, verifying its certificate and name (proxy; default plain TCP)",
+                    (settings, value) -> settings.upstreamTls = true),
+            new Option("--upstream-ca", "FILE",
+                    "trust the CA certificates of this PEM file for the upstream, instead of the JDK's (proxy, with"
+                            + " --upstream-tls)",
+                    (settings, value) -> settings.upstreamCa = file("--upstream-ca", value)),
+            new Option("--upstream-server-name", "NAME",
+                    "the name the upstream's certificate must carry, also sent as SNI (proxy, with --upstream-tls;"
+                            + " default the --upstream host)",
+                    (settings, value) -> settings.upstreamServerName = value),
+            new Option("--send-proxy", null,
+                    "begin each upstream connection with a PROXY protocol v2 header giving the client's address"
+                            + " (proxy; default off)",
+                    (settings, value) -> settings.sendProxy = true));
 
     private static final Option HELP = new Option("--help", null, "print this help and exit", (settings, value) -> { });
 
@@ -129,22 +148,23 @@ final class CommandLine {
      * @param proxyProtocol whether every connection must begin with a PROXY protocol header (v1 or v2)
      * @param packet how the echo example frames its packets; raw for the others
      * @param maxPacket the largest frame under {@code packet}, empty for the library's default
+     * @param upstream where the proxy example relays connections, and how; empty for the others
      */
     record Run(Example example, int port, String bindAddress, Optional<Tls> tls, OptionalInt maxConnections,
             Optional<Duration> idleTimeout, Duration drainTimeout, Optional<Path> unixPath,
-            OptionalInt listenSockets, boolean proxyProtocol, PacketMode packet, OptionalInt maxPacket)
-            implements Parsed {
+            OptionalInt listenSockets, boolean proxyProtocol, PacketMode packet, OptionalInt maxPacket,
+            Optional<TcpProxy.Upstream> upstream) implements Parsed {
         /** Plain TCP, every other option at its default. */
         Run(Example example, int port, String bindAddress) {
             this(example, port, bindAddress, Optional.empty(), OptionalInt.empty(), Optional.empty(),
                     DEFAULT_DRAIN_TIMEOUT);
         }
 
-        /** TCP on one listen socket, without PROXY protocol, raw packets. */
+        /** TCP on one listen socket, without PROXY protocol, raw packets, no upstream. */
         Run(Example example, int port, String bindAddress, Optional<Tls> tls, OptionalInt maxConnections,
                 Optional<Duration> idleTimeout, Duration drainTimeout) {
             this(example, port, bindAddress, tls, maxConnections, idleTimeout, drainTimeout, Optional.empty(),
-                    OptionalInt.empty(), false, PacketMode.RAW, OptionalInt.empty());
+                    OptionalInt.empty(), false, PacketMode.RAW, OptionalInt.empty(), Optional.empty());
         }
     }
 
@@ -291,6 +311,14 @@ final class CommandLine {
                 + ", got \"" + value + "\"");
     }
 
+    private static TcpProxy.Upstream upstream(String value) throws UsageException {
+        try {
+            return TcpProxy.Upstream.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--upstream: " + e.getMessage());
+        }
+    }
+
     private static Duration idleTimeout(String value) throws UsageException {
         return seconds(value).filter(timeout -> !timeout.isZero()).orElseThrow(() -> new UsageException(
                 "--idle-timeout must be a number of seconds above 0 and at most " + LONGEST_SECONDS
@@ -361,6 +389,11 @@ final class CommandLine {
         OptionalInt listenSockets = OptionalInt.empty();
         PacketMode packet = PacketMode.RAW;
         OptionalInt maxPacket = OptionalInt.empty();
+        TcpProxy.Upstream upstream;
+        boolean upstreamTls;
+        Path upstreamCa;
+        String upstreamServerName;
+        boolean sendProxy;
         // The last of --port and --bind given, if any: they contradict --unix.
         String tcpOption;
         // The last of --packet and --max-packet given, if any: they apply to echo alone.
@@ -403,7 +436,49 @@ final class CommandLine {
                 throw new UsageException("--max-packet bounds framed packets: give --packet line, 1, 2 or 4 too");
             }
             return new Run(example, port, bindAddress, tls, maxConnections, idleTimeout, drainTimeout, unixPath,
-                    listenSockets, proxyProtocol, packet, maxPacket);
+                    listenSockets, proxyProtocol, packet, maxPacket, upstream());
+        }
+
+        /** The proxy's upstream, from the options that apply to the proxy alone. */
+        private Optional<TcpProxy.Upstream> upstream() throws UsageException {
+            if (example != Example.PROXY) {
+                String given = upstream != null ? "--upstream" : upstreamTls ? "--upstream-tls"
+                        : upstreamCa != null ? "--upstream-ca" : upstreamServerName != null ? "--upstream-server-name"
+                        : sendProxy ? "--send-proxy" : null;
+                if (given != null) {
+                    throw new UsageException(given + " works with proxy only; the " + example.command()
+                            + " example connects nowhere");
+                }
+                return Optional.empty();
+            }
+            if (upstream == null) {
+                throw new UsageException("the proxy example needs --upstream HOST:PORT: where to relay each connection");
+            }
+            if (!upstreamTls && (upstreamCa != null || upstreamServerName != null)) {
+                throw new UsageException((upstreamCa != null ? "--upstream-ca" : "--upstream-server-name")
+                        + " is for TLS to the upstream: give --upstream-tls too");
+            }
+            TcpProxy.Upstream relayed = sendProxy ? upstream.withProxyHeader() : upstream;
+            if (!upstreamTls) {
+                return Optional.of(relayed);
+            }
+            ClientTls.Builder tls = ClientTls.builder();
+            if (upstreamServerName != null) {
+                try {
+                    tls.serverName(upstreamServerName);
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException("--upstream-server-name: " + e.getMessage());
+                }
+            }
+            if (upstreamCa != null) {
+                tls.trustedCertificates(upstreamCa);
+            }
+            try {
+                // Loaded here, as --tls-cert is: an unusable file is a bad argument, in the library's words.
+                return Optional.of(relayed.withTls(tls.build()));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
         }
 
         private Optional<Tls> tls() throws UsageException {

@@ -11,14 +11,21 @@ import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /** The examples {@link Main} can run, each under the name given on the command line. */
 enum Example {
     ECHO("sends every byte straight back, or whole packets (--packet)",
-            run -> EchoServer.builder(run.packet().framing())),
-    CHAT("relays every line to all other connected clients", run -> ChatServer.builder()),
-    HTTP("HTTP/1.1: GET any path for a greeting, POST /echo for the body back", run -> HttpServer.builder()),
+            run -> Serving.of(EchoServer.builder(run.packet().framing()))),
+    CHAT("relays every line to all other connected clients", run -> Serving.of(ChatServer.builder())),
+    HTTP("HTTP/1.1: GET any path for a greeting, POST /echo for the body back",
+            run -> Serving.of(HttpServer.builder())),
+    PROXY("relays each connection to --upstream HOST:PORT and back, byte for byte", run -> {
+        TcpProxy proxy = TcpProxy.to(run.upstream().orElseThrow(
+                () -> new IllegalArgumentException("the proxy example needs an upstream")));
+        return new Serving(proxy.builder(), proxy::shutdown);
+    }),
     /** Built on the low-level socket API, so none of {@link Server}'s options apply. */
     LOWLEVEL("echo on ListenSocket and ClientSocket, one client at a time", null);
 
@@ -29,9 +36,9 @@ enum Example {
     static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
 
     private final String description;
-    private final Function<CommandLine.Run, Server.Builder<?, ?>> server;
+    private final Function<CommandLine.Run, Serving> server;
 
-    Example(String description, Function<CommandLine.Run, Server.Builder<?, ?>> server) {
+    Example(String description, Function<CommandLine.Run, Serving> server) {
         this.description = description;
         this.server = server;
     }
@@ -82,7 +89,8 @@ enum Example {
             // One client at a time and no loop to tell: it stops at once, whatever the drain timeout.
             return new Running(echo.address(), drainTimeout -> echo.shutdown(), echo::awaitTermination);
         }
-        Server.Builder<?, ?> builder = server.apply(run).bind(run.bindAddress()).stopTimeout(STOP_TIMEOUT);
+        Serving serving = server.apply(run);
+        Server.Builder<?, ?> builder = serving.builder().bind(run.bindAddress()).stopTimeout(STOP_TIMEOUT);
         run.tls().ifPresent(builder::tls);
         run.maxConnections().ifPresent(builder::maxConnections);
         run.idleTimeout().ifPresent(builder::idleTimeout);
@@ -93,11 +101,25 @@ enum Example {
         run.maxPacket().ifPresent(builder::maxFrameSize);
         if (run.unixPath().isPresent()) {
             Server started = builder.start(run.unixPath().get());
-            return new Running(UnixDomainSocketAddress.of(run.unixPath().get()), started::shutdown,
-                    started::awaitTermination);
+            return new Running(UnixDomainSocketAddress.of(run.unixPath().get()),
+                    drainTimeout -> serving.shutdown().apply(started, drainTimeout), started::awaitTermination);
         }
         Server started = builder.start(run.port());
-        return new Running(started.address(), started::shutdown, started::awaitTermination);
+        return new Running(started.address(), drainTimeout -> serving.shutdown().apply(started, drainTimeout),
+                started::awaitTermination);
+    }
+
+    /**
+     * What an example built on {@link Server} starts: its builder, and how to stop the server it
+     * starts (the proxy also closes its upstream connections at the drain timeout).
+     *
+     * @param builder the example's server, to be given the command line's options
+     * @param shutdown stops a started server gracefully, as {@link Server#shutdown(Duration)} does
+     */
+    record Serving(Server.Builder<?, ?> builder, BiFunction<Server, Duration, DrainReport> shutdown) {
+        static Serving of(Server.Builder<?, ?> builder) {
+            return new Serving(builder, Server::shutdown);
+        }
     }
 
     /**

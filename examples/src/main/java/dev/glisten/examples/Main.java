@@ -13,12 +13,13 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Runs one example from the command line:
- * {@code java -jar examples/target/glisten-examples.jar <echo|chat|http|lowlevel> [--port N]
+ * {@code java -jar examples/target/glisten-examples.jar <echo|chat|http|proxy|lowlevel> [--port N]
  * [--bind ADDRESS] [--unix PATH] [--listen-sockets N] [--tls-cert FILE --tls-key FILE]
  * [--max-connections N] [--idle-timeout SECONDS] [--drain-timeout SECONDS] [--proxy-protocol]
- * [--packet raw|line|1|2|4] [--max-packet BYTES]} (defaults: port 3000, every IPv4 address, plain
- * TCP, one listen socket, the library's connection limit, no idle timeout, a 10 second drain; for
- * echo, raw packets).
+ * [--packet raw|line|1|2|4] [--max-packet BYTES] [--upstream HOST:PORT [--upstream-tls
+ * [--upstream-ca FILE] [--upstream-server-name NAME]] [--send-proxy]]} (defaults: port 3000, every
+ * IPv4 address, plain TCP, one listen socket, the library's connection limit, no idle timeout, a
+ * 10 second drain; for echo, raw packets; proxy needs {@code --upstream}).
  *
  * <p>The contract scripts and tests rely on:
  * <ul>
@@ -98,6 +99,8 @@ public final class Main {
             System.err.println(CommandLine.PROGRAM + ": every connection must begin with a PROXY protocol header"
                     + " (v1 or v2); let only the proxy reach this port");
         }
+        run.upstream().ifPresent(upstream -> System.err.println(CommandLine.PROGRAM + ": relaying each connection to "
+                + upstream));
         System.out.println("listening on " + (running.address() instanceof InetSocketAddress inet
                 ? hostAndPort(inet) : "unix:" + run.unixPath().orElseThrow()));
         System.out.flush();

@@ -13,6 +13,9 @@
  *   <li>{@link dev.glisten.examples.http.HttpServer}: HTTP/1.1 with keep-alive and pipelining,
  *       switching its framing per request: lines for the head, one fixed-length frame for the
  *       body.</li>
+ *   <li>{@link dev.glisten.examples.TcpProxy}: a {@link dev.glisten.Server} whose every connection
+ *       opens a {@link dev.glisten.Client} to the upstream; one handler relays both ways, each
+ *       packet sent on from the buffer it was read into, with backpressure and half-close.</li>
  *   <li>{@link dev.glisten.examples.LowLevelEcho}: the echo again on
  *       {@link dev.glisten.socket.ListenSocket} and {@link dev.glisten.socket.ClientSocket}, for code
  *       that manages its own sockets.</li>

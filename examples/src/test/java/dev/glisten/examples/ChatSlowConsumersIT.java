@@ -134,7 +134,7 @@ class ChatSlowConsumersIT {
         long stalled = talkers.stream().filter(talker -> System.nanoTime() - talker.lastWrite > 1_000_000_000L).count();
         // What the server still holds, as opposed to what its heap has grown to: the RSS above
         // includes the young generation the collector sized to the allocation rate.
-        long[] liveHeap = liveHeapAfterFullGc(pid);
+        long[] liveHeap = jar.liveHeapAfterFullGc();
         // Closed from here, so that a talker blocked in a write (the server not reading) ends too.
         synchronized (sockets) {
             for (Socket socket : sockets) {
@@ -229,33 +229,6 @@ class ChatSlowConsumersIT {
             }
         }
         return false;
-    }
-
-    /**
-     * {@code jcmd PID GC.run}, then the heap's use and size from {@code GC.heap_info}, in bytes;
-     * {@code null} without a jcmd beside the test's java.
-     */
-    private long[] liveHeapAfterFullGc(long pid) throws IOException, InterruptedException {
-        Path jcmd = Path.of(JarProcess.testJava()).resolveSibling("jcmd");
-        if (!Files.isExecutable(jcmd)) {
-            return null;
-        }
-        jcmd(jcmd, pid, "GC.run");
-        String heapInfo = jcmd(jcmd, pid, "GC.heap_info");
-        Matcher used = Pattern.compile("committed (\\d+)K, used (\\d+)K").matcher(heapInfo);
-        assertThat(used.find()).as("jcmd GC.heap_info: %s", heapInfo).isTrue();
-        return new long[] {Long.parseLong(used.group(2)) * 1024, Long.parseLong(used.group(1)) * 1024};
-    }
-
-    private String jcmd(Path jcmd, long pid, String command) throws IOException, InterruptedException {
-        Path out = Files.createTempFile(output, "jcmd", ".txt");
-        Process process = new ProcessBuilder(jcmd.toString(), String.valueOf(pid), command).redirectErrorStream(true)
-                .redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                .start();
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-        }
-        return Files.readString(out);
     }
 
     private static long rss(long pid) throws IOException {

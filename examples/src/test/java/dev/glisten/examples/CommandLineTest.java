@@ -147,6 +147,22 @@ class CommandLineTest {
     }
 
     @Test
+    void theProxyReadsItsUpstreamAndHowToReachIt() throws Exception {
+        Run plain = (Run) CommandLine.parse(List.of("proxy", "--upstream", "[::1]:4000", "--port", "0"));
+        assertThat(plain.upstream()).hasValue(TcpProxy.Upstream.of("::1", 4000));
+
+        Run full = (Run) CommandLine.parse(args("proxy", "--upstream=db.internal:5432", "--upstream-tls",
+                "--upstream-ca", server.certificate(), "--upstream-server-name", "localhost", "--send-proxy"));
+        TcpProxy.Upstream upstream = full.upstream().orElseThrow();
+        assertThat(upstream.host()).isEqualTo("db.internal");
+        assertThat(upstream.port()).isEqualTo(5432);
+        assertThat(upstream.sendProxyHeader()).isTrue();
+        assertThat(upstream.tls()).hasValueSatisfying(tls -> assertThat(tls.toString())
+                .contains(server.certificate().toString(), "server name localhost"));
+        assertThat(((Run) CommandLine.parse(List.of("echo"))).upstream()).isEmpty();
+    }
+
+    @Test
     void helpWinsOverEverythingElse() throws Exception {
         assertThat(CommandLine.parse(List.of("--help"))).isInstanceOf(Help.class);
         assertThat(CommandLine.parse(List.of("chat", "--port", "nonsense", "-h"))).isInstanceOf(Help.class);
@@ -154,9 +170,9 @@ class CommandLineTest {
 
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource(delimiter = '|', value = {
-        "''                       | no example given: choose echo, chat, http, lowlevel",
+        "''                       | no example given: choose echo, chat, http, proxy, lowlevel",
         "--port 1                 | no example given",
-        "ping                     | unknown example \"ping\": choose echo or chat or http or lowlevel",
+        "ping                     | unknown example \"ping\": choose echo or chat or http or proxy or lowlevel",
         "echo chat                | unexpected argument \"chat\"",
         "echo --prot 1            | unknown option --prot",
         "echo --port              | --port needs a value: --port N",
@@ -170,19 +186,19 @@ class CommandLineTest {
         "chat --tls-key k.pem     | --tls-key needs --tls-cert too: the PEM file of the certificate chain",
         "echo --tls-cert          | --tls-cert needs a value: --tls-cert FILE",
         "echo --tls-key= --tls-cert c.pem | --tls-key needs a file name: --tls-key FILE",
-        "lowlevel --tls-cert c.pem --tls-key k.pem | the lowlevel example serves plain TCP only; --tls-cert and --tls-key work with echo, chat and http",
+        "lowlevel --tls-cert c.pem --tls-key k.pem | the lowlevel example serves plain TCP only; --tls-cert and --tls-key work with echo, chat, http and proxy",
         "lowlevel --tls-cert c.pem | the lowlevel example serves plain TCP only",
-        "lowlevel --proxy-protocol | the lowlevel example reads no PROXY protocol header; --proxy-protocol works with echo, chat and http",
+        "lowlevel --proxy-protocol | the lowlevel example reads no PROXY protocol header; --proxy-protocol works with echo, chat, http and proxy",
         "echo --proxy-protocol=v1  | --proxy-protocol takes no value",
         "echo --tls-cert /no/such/c.pem --tls-key /no/such/k.pem | certificate file /no/such/c.pem: does not exist",
         "echo --unix /tmp/e.sock --port 1  | --unix listens on a socket file instead of TCP; --port does not go with it",
         "echo --bind ::1 --unix /tmp/e.sock | --unix listens on a socket file instead of TCP; --bind does not go with it",
         "chat --unix=                      | --unix needs a file name: --unix PATH",
-        "lowlevel --unix /tmp/e.sock       | the lowlevel example listens on TCP only; --unix works with echo, chat and http",
+        "lowlevel --unix /tmp/e.sock       | the lowlevel example listens on TCP only; --unix works with echo, chat, http and proxy",
         "echo --unix /tmp/e.sock --listen-sockets 2 | --listen-sockets shares a TCP port; it does not go with --unix",
         "echo --listen-sockets 0           | --listen-sockets must be a whole number from 1 to 10, got \"0\"",
         "echo --listen-sockets 11          | got \"11\"",
-        "lowlevel --listen-sockets 2       | the lowlevel example listens on TCP only; --listen-sockets works with echo, chat and http",
+        "lowlevel --listen-sockets 2       | the lowlevel example listens on TCP only; --listen-sockets works with echo, chat, http and proxy",
         "echo --max-connections 0          | --max-connections must be a whole number from 1 to 2147483647, got \"0\"",
         "echo --max-connections -2         | --max-connections must be a whole number from 1 to 2147483647, got \"-2\"",
         "echo --max-connections 2147483648 | got \"2147483648\"",
@@ -205,8 +221,8 @@ class CommandLineTest {
         "echo --drain-timeout 99999999999  | --drain-timeout must be a number of seconds from 0 to 31536000, such as 10 or 0.5, got \"99999999999\"",
         "chat --drain-timeout .            | --drain-timeout must be a number of seconds from 0 to 31536000, such as 10 or 0.5, got \".\"",
         "chat --drain-timeout              | --drain-timeout needs a value: --drain-timeout SECONDS",
-        "lowlevel --max-connections 2      | the lowlevel example serves one client at a time; --max-connections works with echo, chat and http",
-        "lowlevel --idle-timeout 0.5       | the lowlevel example has no idle timeout; --idle-timeout works with echo, chat and http",
+        "lowlevel --max-connections 2      | the lowlevel example serves one client at a time; --max-connections works with echo, chat, http and proxy",
+        "lowlevel --idle-timeout 0.5       | the lowlevel example has no idle timeout; --idle-timeout works with echo, chat, http and proxy",
         "lowlevel --max-connections 0      | --max-connections must be a whole number from 1 to 2147483647, got \"0\"",
         "echo --packet 3                   | --packet must be raw, line, 1, 2 or 4, got \"3\"",
         "echo --packet LINE                | --packet must be raw, line, 1, 2 or 4, got \"LINE\"",
@@ -219,6 +235,18 @@ class CommandLineTest {
         "chat --packet line                | --packet works with echo only; the chat example reads its protocol its own way",
         "http --max-packet 10 --packet 1   | --packet works with echo only; the http example",
         "lowlevel --max-packet 10          | --max-packet works with echo only",
+        "proxy                             | the proxy example needs --upstream HOST:PORT: where to relay each connection",
+        "proxy --upstream-tls              | the proxy example needs --upstream HOST:PORT",
+        "echo --upstream localhost:4000    | --upstream works with proxy only; the echo example connects nowhere",
+        "chat --send-proxy                 | --send-proxy works with proxy only",
+        "proxy --upstream localhost        | --upstream: expected HOST:PORT, such as localhost:4000, got \"localhost\"",
+        "proxy --upstream ::1:4000         | --upstream: an IPv6 address goes in brackets, such as [::1]:4000",
+        "proxy --upstream h:99999          | --upstream: the upstream port must be from 1 to 65535, got 99999",
+        "proxy --upstream h:1 --upstream-ca ca.pem | --upstream-ca is for TLS to the upstream: give --upstream-tls too",
+        "proxy --upstream h:1 --upstream-server-name db | --upstream-server-name is for TLS to the upstream",
+        "proxy --upstream h:1 --upstream-tls --upstream-server-name a_b | --upstream-server-name: serverName: \"a_b\" is neither",
+        "proxy --upstream h:1 --upstream-tls --upstream-ca /no/such/ca.pem | /no/such/ca.pem",
+        "proxy --upstream h:1 --upstream-tls=yes | --upstream-tls takes no value",
     })
     void aBadArgumentIsNamedInTheError(String arguments, String expectedMessage) {
         List<String> args = arguments.isEmpty() ? List.of() : List.of(arguments.split(" "));
@@ -285,6 +313,8 @@ class CommandLineTest {
         assertThat(usage).contains("--port N", "--bind ADDRESS", "--tls-cert FILE", "--tls-key FILE", "--help",
                 "default 3000", "default 0.0.0.0").endsWith("\n");
         assertThat(usage).contains("--unix PATH", "--listen-sockets N", "listening on unix:PATH");
+        assertThat(usage).contains("--upstream HOST:PORT", "--upstream-tls ", "--upstream-ca FILE",
+                "--upstream-server-name NAME", "--send-proxy ");
         assertThat(usage.lines()).noneMatch(line -> line.startsWith("listening on"));
         assertThat(usage).contains("--max-connections N", "--idle-timeout SECONDS", "--drain-timeout SECONDS",
                 "default 16384, the library's", "default none", "default 10", "0 closes them at once", "0.5");
@@ -294,13 +324,13 @@ class CommandLineTest {
     void theUsageKeepsTheDescriptionsInOneColumn() {
         List<String> optionLines = CommandLine.usage().lines().dropWhile(line -> !line.equals("Options:")).skip(1).toList();
 
-        assertThat(optionLines).hasSize(13).allSatisfy(line -> assertThat(line).matches("  --[a-z-]+( [A-Z]+)? +\\S.*"));
+        assertThat(optionLines).hasSize(18).allSatisfy(line -> assertThat(line).matches("  --[a-z-]+( [A-Z:]+)? +\\S.*"));
         assertThat(optionLines.stream().map(CommandLineTest::descriptionColumn).distinct()).hasSize(1);
     }
 
     /** Where the description starts: after the flag, its value's name and the padding. */
     private static int descriptionColumn(String usageLine) {
-        Matcher synopsis = Pattern.compile("  \\S+( [A-Z]+)? +").matcher(usageLine);
+        Matcher synopsis = Pattern.compile("  \\S+( [A-Z:]+)? +").matcher(usageLine);
         assertThat(synopsis.lookingAt()).as(usageLine).isTrue();
         return synopsis.end();
     }

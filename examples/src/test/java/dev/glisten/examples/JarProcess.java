@@ -140,6 +140,36 @@ final class JarProcess implements AutoCloseable {
         return Files.readString(stderr);
     }
 
+    /**
+     * {@code jcmd PID GC.run} on the serving process, then the heap's use and size from
+     * {@code GC.heap_info}, in bytes: what the server still holds, as opposed to what its heap has
+     * grown to.
+     *
+     * @return {used, committed}; {@code null} without a jcmd beside the test's java
+     */
+    long[] liveHeapAfterFullGc() throws IOException, InterruptedException {
+        Path jcmd = Path.of(testJava()).resolveSibling("jcmd");
+        if (!Files.isExecutable(jcmd)) {
+            return null;
+        }
+        jcmd(jcmd, "GC.run");
+        String heapInfo = jcmd(jcmd, "GC.heap_info");
+        Matcher used = Pattern.compile("committed (\\d+)K, used (\\d+)K").matcher(heapInfo);
+        assertThat(used.find()).as("jcmd GC.heap_info: %s", heapInfo).isTrue();
+        return new long[] {Long.parseLong(used.group(2)) * 1024, Long.parseLong(used.group(1)) * 1024};
+    }
+
+    private String jcmd(Path jcmd, String command) throws IOException, InterruptedException {
+        Path out = Files.createTempFile(stdout.getParent(), "jcmd", ".txt");
+        Process process = new ProcessBuilder(jcmd.toString(), String.valueOf(server().pid()), command)
+                .redirectErrorStream(true).redirectOutput(out.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+        return Files.readString(out);
+    }
+
     /** Connects to the jar's server on {@code 127.0.0.1:port}, each read bounded by the kit's default timeout. */
     static TestClient connect(int port) throws IOException {
         return TestClient.connect(new InetSocketAddress("127.0.0.1", port));

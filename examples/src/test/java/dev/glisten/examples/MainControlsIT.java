@@ -168,8 +168,8 @@ class MainControlsIT {
 
         assertThat(jar.awaitExit()).isEqualTo(2);
         assertThat(jar.stderr().lines().findFirst()).hasValue(
-                "glisten-examples: the lowlevel example has no idle timeout; --idle-timeout works with echo, chat and"
-                        + " http");
+                "glisten-examples: the lowlevel example has no idle timeout; --idle-timeout works with echo, chat,"
+                        + " http and proxy");
         assertThat(jar.stdout()).isEmpty();
     }
 

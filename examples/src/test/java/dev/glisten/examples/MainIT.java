@@ -103,7 +103,7 @@ class MainIT {
         jar = start("--help");
 
         assertThat(jar.awaitExit()).isZero();
-        assertThat(jar.stdout()).startsWith("Usage: java -jar glisten-examples.jar <echo|chat|http|lowlevel>");
+        assertThat(jar.stdout()).startsWith("Usage: java -jar glisten-examples.jar <echo|chat|http|proxy|lowlevel>");
         // Scripts wait for that line to know a server is up: the help must never look like one.
         assertThat(jar.stdout().lines()).noneMatch(line -> line.startsWith("listening on"));
     }

@@ -113,7 +113,9 @@ final class ClientSide<S, M> implements ConnectionSide<S, M> {
 
     @Override
     public void ended(ConnectionProcess<S, M> process, CloseReason reason) {
-        ready.countDown();
+        // The reason first: a caller that connect() returns to once ready counts down finds the
+        // connection ended with its reason already there.
         closed.complete(reason);
+        ready.countDown();
     }
 }

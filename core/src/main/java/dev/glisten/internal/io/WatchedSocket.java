@@ -4,6 +4,7 @@ import dev.glisten.internal.accept.Listeners;
 import dev.glisten.socket.SocketOptions;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.SocketAddress;
@@ -274,6 +275,10 @@ public final class WatchedSocket implements PeerChannel {
                 if (!channel.isOpen() || abandoned) {
                     throw new AsynchronousCloseException();
                 }
+                if (Thread.currentThread().isInterrupted()) {
+                    // parkNanos returns at once while the flag is set: waiting on would spin.
+                    throw new InterruptedIOException("interrupted while waiting for room to send");
+                }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -301,6 +306,8 @@ public final class WatchedSocket implements PeerChannel {
         Descriptors.release(channel);
         // A registered channel's descriptor is closed when its selector next deregisters it.
         watcher.wakeup();
+        // A sender waiting for room on another thread sees the close now, not at its timeout.
+        LockSupport.unpark(writeWaiter);
     }
 
     /** Writes what the kernel takes now, without waiting: a best-effort goodbye before a close. */
