@@ -178,6 +178,38 @@ class OnCloseTest {
     }
 
     @Test
+    void aGreetingFromOnInitToAPeerThatResetIsSendFailedAndNoError() throws Exception {
+        // Found by the reliability suite: clients that reset at once made the chat, which greets
+        // in onInit, log an error with a stack trace for each of them.
+        CountDownLatch clientReset = new CountDownLatch(1);
+        AtomicReference<IOException> thrown = new AtomicReference<>();
+        Server server = start(Server.<Integer, String>builder(connection -> {
+            await(clientReset, "the client to reset");
+            try {
+                sendUntilItFails(connection);
+            } catch (IOException e) {
+                thrown.set(e);
+                throw e;
+            }
+            return 0;
+        }, echoUntil((state, connection) -> Next.continueWith(state))));
+        try (RecordingLog log = RecordingLog.of("dev.glisten")) {
+            try (TestClient client = TestClient.connect(server)) {
+                client.reset();
+            }
+            clientReset.countDown();
+            Closed<Integer, String> closed = onlyClose(server);
+
+            assertThat(closed.reason()).isInstanceOf(CloseReason.SendFailed.class);
+            assertThat(((CloseReason.SendFailed) closed.reason()).error()).isSameAs(thrown.get()).isNotNull();
+            assertThat(closed.state()).as("onInit did not return").isNull();
+            assertThat(handlerCalls).hasValue(0);
+            assertThat(log.entries()).as("a peer's reset is not the application's error")
+                    .noneMatch(entry -> entry.level().equals("SEVERE") || entry.level().equals("WARNING"));
+        }
+    }
+
+    @Test
     void resetWhileTheServerReadsIsSocketError() throws Exception {
         Server server = start((state, connection) -> Next.continueWith(state));
         try (TestClient client = connectAndGreet(server)) {

@@ -19,12 +19,20 @@ import java.util.function.Consumer;
  * <p>Accept errors fall in three classes, as in ThousandIsland's acceptor and Ranch: the listen
  * socket was closed (the server is stopping: return); the process or system ran out of descriptors
  * or memory ({@code EMFILE}, {@code ENFILE}, {@code ENOBUFS}, {@code ENOMEM} in accept(2): back off,
- * doubling up to a second, so a burst of clients cannot make the acceptor spin, and log once per
- * burst); anything else concerns only the connection being accepted ({@code ECONNABORTED} and the
- * like: skip it).
+ * doubling up to {@link #EXHAUSTED_MAX_BACKOFF}, so a burst of clients cannot make the acceptor
+ * spin, and log once per burst); anything else concerns only the connection being accepted
+ * ({@code ECONNABORTED} and the like: skip it).
  */
 final class Acceptor implements Runnable {
 
+    /**
+     * The longest an acceptor sleeps while the process is out of descriptors or memory, as Ranch's
+     * acceptor waits 100 ms on {@code emfile}: once descriptors free up, the next accept comes at
+     * most this late (capped at a second, clients waited for the rest of that second after a flood
+     * ended, up to 0.96 s measured), and ten acceptors retrying ten times a second cost no
+     * measurable CPU (the reliability suite's descriptor-limit fault checks both).
+     */
+    static final Duration EXHAUSTED_MAX_BACKOFF = Duration.ofMillis(100);
     private static final System.Logger LOG = System.getLogger("dev.glisten.acceptor");
     // Loaded now: accept errors are reported when the process may be out of descriptors, and then
     // loading a class from a directory class path fails.
@@ -91,15 +99,11 @@ final class Acceptor implements Runnable {
                 errors.increment();
                 ServerEvents.acceptFailed(listenAddress, e, isResourceExhaustion(e));
                 if (isResourceExhaustion(e)) {
-                    if (backoff == null) {
-                        if (exhausted.compareAndSet(false, true)) {
-                            LOG.log(Level.WARNING, "cannot accept connections: " + e.getMessage()
-                                    + "; backing off until resources free up (raise the limit with ulimit -n)");
-                        }
-                        backoff = Supervisor.FIRST_BACKOFF;
-                    } else {
-                        backoff = Supervisor.nextBackoff(backoff);
+                    if (backoff == null && exhausted.compareAndSet(false, true)) {
+                        LOG.log(Level.WARNING, "cannot accept connections: " + e.getMessage()
+                                + "; backing off until resources free up (raise the limit with ulimit -n)");
                     }
+                    backoff = exhaustedBackoff(backoff);
                     try {
                         sleeper.sleep(backoff);
                     } catch (InterruptedException interrupted) {
@@ -116,6 +120,15 @@ final class Acceptor implements Runnable {
             }
             onAccepted.accept(channel);
         }
+    }
+
+    /** The sleep after {@code previous} ({@code null} for the first failure): doubling from 10 ms up to the cap. */
+    static Duration exhaustedBackoff(Duration previous) {
+        if (previous == null) {
+            return Supervisor.FIRST_BACKOFF;
+        }
+        Duration doubled = previous.multipliedBy(2);
+        return doubled.compareTo(EXHAUSTED_MAX_BACKOFF) > 0 ? EXHAUSTED_MAX_BACKOFF : doubled;
     }
 
     static boolean isResourceExhaustion(IOException e) {

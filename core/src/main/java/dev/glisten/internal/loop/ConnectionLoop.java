@@ -185,8 +185,16 @@ public final class ConnectionLoop<S, M> {
             state = onInit.init(connection);
             initialized = true;
         } catch (Throwable e) {
-            LOG.log(Level.ERROR, () -> "onInit failed for the connection from " + connection.peerAddress(), e);
-            finish(new CloseReason.InitFailed(e));
+            // As for the loop: a send that failed inside onInit (the peer reset the connection before
+            // its greeting went out) has recorded why the connection ended, SendFailed, and no
+            // application code is at fault: not an error for the log, which clients that reset at
+            // once would otherwise fill with stack traces.
+            CloseReason recorded = closeCause;
+            if (recorded == null) {
+                LOG.log(Level.ERROR, () -> "onInit failed for the connection from " + connection.peerAddress(), e);
+                recorded = new CloseReason.InitFailed(e);
+            }
+            finish(recorded);
             return false;
         }
         from = host.input();

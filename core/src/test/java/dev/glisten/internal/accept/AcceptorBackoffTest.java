@@ -14,6 +14,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -83,11 +84,19 @@ class AcceptorBackoffTest {
                     + " server's log: %s", readQuietly(log)).isEqualTo(WAITED);
             assertThat(server.isAlive()).isTrue();
 
+            // Long enough out of descriptors (with the 0.5 s read above) for the back-off to reach its
+            // cap. Capped at a second, it made this client wait up to 0.96 s after the release; at
+            // 100 ms, some 30 ms.
+            Thread.sleep(950);
+            long released = System.nanoTime();
             for (Socket client : clients.subList(0, CLIENTS / 2)) {
                 client.close();
             }
             last.setSoTimeout(10_000);
             assertThat(last.getInputStream().read()).as("served once descriptors freed").isEqualTo('x');
+            assertThat(Duration.ofNanos(System.nanoTime() - released)).as("from the release to the echo: the"
+                    + " acceptor sleeps at most 100 ms at a time")
+                    .isLessThan(Duration.ofMillis(600));
             try (Socket fresh = connect(port)) {
                 fresh.setSoTimeout(10_000);
                 fresh.getOutputStream().write("again".getBytes(StandardCharsets.US_ASCII));
