@@ -90,7 +90,7 @@ final class FdLimitFault {
                     }
                 }
                 ResourceBounds.awaitDescriptorsBack(Map.of(target.server(), new ResourceWatch.Snapshot(
-                        new ProcStats.Sample(0, baseline, 0, 0), 0)));
+                        new ProcStats.Sample(0, baseline, 0, 0), 0)), run, report, "fd-limit");
             }
             int end = ProcStats.sample(target.server().pid()).fds();
             long worst = serveAgain.stream().mapToLong(Long::longValue).max().orElse(Long.MAX_VALUE);

@@ -51,28 +51,37 @@ final class ResourceBounds {
 
     /**
      * Waits until every server's descriptors are back within {@link #END_FD_SLACK} of its baseline,
-     * at most {@link #SETTLE}.
+     * at most {@link #SETTLE}. A server that did not come back has its sockets and threads written
+     * next to its log ({@link Evidence}), named in a note of the report.
      *
+     * @param what the scenario, in the evidence files' names
      * @return how long it took, or {@code SETTLE} if some did not come back
      */
-    static Duration awaitDescriptorsBack(Map<ServerProcess, ResourceWatch.Snapshot> baseline)
-            throws InterruptedException {
+    static Duration awaitDescriptorsBack(Map<ServerProcess, ResourceWatch.Snapshot> baseline, Run run, Report report,
+            String what) throws InterruptedException {
         long start = System.nanoTime();
         long deadline = start + SETTLE.toNanos();
         // A sample of every server per pass, 100 ms apart: bounded by SETTLE.
+        List<ServerProcess> notBack = List.of();
         while (System.nanoTime() - deadline < 0) {
-            boolean back = true;
+            notBack = new ArrayList<>();
             for (var entry : baseline.entrySet()) {
                 try {
-                    back &= ProcStats.sample(entry.getKey().pid()).fds() <= entry.getValue().sample().fds() + END_FD_SLACK;
+                    if (ProcStats.sample(entry.getKey().pid()).fds() > entry.getValue().sample().fds() + END_FD_SLACK) {
+                        notBack.add(entry.getKey());
+                    }
                 } catch (IOException exited) {
                     // Judged by the end snapshot, which fails for it.
                 }
             }
-            if (back) {
+            if (notBack.isEmpty()) {
                 return Duration.ofNanos(System.nanoTime() - start);
             }
             Thread.sleep(100);
+        }
+        for (ServerProcess server : notBack) {
+            report.note(what + ": " + server.name() + " kept descriptors " + SETTLE.toSeconds()
+                    + " s after its clients left; its sockets and threads then: " + Evidence.record(run, server, what));
         }
         return SETTLE;
     }

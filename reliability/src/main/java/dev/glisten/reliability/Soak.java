@@ -64,7 +64,7 @@ final class Soak {
                         + Runtime.getRuntime().availableProcessors() + " CPUs (/proc/stat)");
 
                 watch.phase("after");
-                Duration settled = ResourceBounds.awaitDescriptorsBack(baseline);
+                Duration settled = ResourceBounds.awaitDescriptorsBack(baseline, run, report, "soak");
                 var end = ResourceWatch.snapshots(servers, run.jcmd());
                 checkLegitimate(report, plan, running, warmUp, clean, soak);
                 checkAbuse(report, running, abuse);

@@ -59,7 +59,7 @@ final class StopFault {
                     throw new IOException("clients were still running " + CLIENTS_END.toSeconds() + " s after the load");
                 }
                 watch.phase("after");
-                ResourceBounds.awaitDescriptorsBack(baseline);
+                ResourceBounds.awaitDescriptorsBack(baseline, run, report, "sigstop");
                 var end = ResourceWatch.snapshots(List.of(target.server()), run.jcmd());
                 ResourceBounds.check(report, "SIGSTOP", baseline, List.of(), end, watch, List.of("load"),
                         Map.of(target.server(), Plan.legitimateClients(echo)
