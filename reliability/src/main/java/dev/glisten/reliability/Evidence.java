@@ -32,7 +32,10 @@ final class Evidence {
         Path threads = logs.resolve(server.name() + "." + what + ".threads.txt");
         int port = server.address().getPort();
         // Both ends of the server's connections: the peer's side shows whether the client closed.
-        tool(sockets, List.of("ss", "-tano", "( sport = :" + port + " or dport = :" + port + " )"));
+        // Connections in TIME-WAIT hold no descriptor of the server's; left out, so that the
+        // note's first lines are the sockets that do.
+        tool(sockets, List.of("ss", "-tano", "exclude", "time-wait",
+                "( sport = :" + port + " or dport = :" + port + " )"));
         tool(threads, List.of(run.jcmd().toString(), Long.toString(server.pid()), "Thread.dump_to_file", "-overwrite",
                 "-format=text", threads.toAbsolutePath().toString()));
         String seen;
