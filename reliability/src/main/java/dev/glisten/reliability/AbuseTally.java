@@ -3,8 +3,6 @@ package dev.glisten.reliability;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -12,8 +10,6 @@ import java.util.concurrent.atomic.LongAdder;
  * server answered as documented (closed in time, or the right status), and the exceptions.
  */
 final class AbuseTally {
-
-    private static final int VIOLATIONS_KEPT = 5;
 
     final Abuse kind;
     /** From the abusive bytes (or the connect, for those that send none) to the server's close. */
@@ -23,10 +19,8 @@ final class AbuseTally {
     private final LongAdder connections = new LongAdder();
     private final LongAdder answered = new LongAdder();
     private final LongAdder unanswered = new LongAdder();
-    private final LongAdder violations = new LongAdder();
+    private final Problems violations = new Problems();
     private final LongAdder refused = new LongAdder();
-    private final ConcurrentLinkedQueue<String> firstViolations = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger kept = new AtomicInteger();
 
     AbuseTally(Abuse kind) {
         this.kind = kind;
@@ -56,10 +50,7 @@ final class AbuseTally {
     }
 
     void violated(String what) {
-        violations.increment();
-        if (kept.getAndIncrement() < VIOLATIONS_KEPT) {
-            firstViolations.add(what);
-        }
+        violations.add(what);
     }
 
     long connections() {
@@ -75,7 +66,7 @@ final class AbuseTally {
     }
 
     long violationCount() {
-        return violations.sum();
+        return violations.count();
     }
 
     long refusedCount() {
@@ -83,6 +74,6 @@ final class AbuseTally {
     }
 
     List<String> firstViolations() {
-        return List.copyOf(firstViolations);
+        return violations.first();
     }
 }

@@ -1,8 +1,6 @@
 package dev.glisten.reliability;
 
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -16,17 +14,12 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class Ledger {
 
-    /** Failures kept word for word, for the report; the rest are only counted. */
-    private static final int FAILURES_KEPT = 5;
-
     final Histogram exchanges = new Histogram();
     final Histogram setups = new Histogram();
     private final LongAdder connections = new LongAdder();
     private final LongAdder bytes = new LongAdder();
-    private final LongAdder failures = new LongAdder();
+    private final Problems failures = new Problems();
     private final LongAdder cut = new LongAdder();
-    private final ConcurrentLinkedQueue<String> firstFailures = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger kept = new AtomicInteger();
 
     void connected(long setupNanos) {
         connections.increment();
@@ -44,10 +37,7 @@ final class Ledger {
     }
 
     void failed(String what) {
-        failures.increment();
-        if (kept.getAndIncrement() < FAILURES_KEPT) {
-            firstFailures.add(what);
-        }
+        failures.add(what);
     }
 
     long exchangeCount() {
@@ -63,7 +53,7 @@ final class Ledger {
     }
 
     long failureCount() {
-        return failures.sum();
+        return failures.count();
     }
 
     long cutCount() {
@@ -71,7 +61,7 @@ final class Ledger {
     }
 
     List<String> firstFailures() {
-        return List.copyOf(firstFailures);
+        return failures.first();
     }
 
     /** Adds another ledger's counts and latencies to this one's. */
@@ -80,12 +70,7 @@ final class Ledger {
         setups.add(other.setups);
         connections.add(other.connections.sum());
         bytes.add(other.bytes.sum());
-        failures.add(other.failures.sum());
+        failures.addAll(other.failures);
         cut.add(other.cut.sum());
-        for (String failure : other.firstFailures) {
-            if (kept.getAndIncrement() < FAILURES_KEPT) {
-                firstFailures.add(failure);
-            }
-        }
     }
 }
