@@ -184,13 +184,7 @@ class OnCloseTest {
         CountDownLatch clientReset = new CountDownLatch(1);
         AtomicReference<IOException> thrown = new AtomicReference<>();
         Server server = start(Server.<Integer, String>builder(connection -> {
-            await(clientReset, "the client to reset");
-            try {
-                sendUntilItFails(connection);
-            } catch (IOException e) {
-                thrown.set(e);
-                throw e;
-            }
+            sendAfterTheResetUntilItFails(clientReset, thrown, connection);
             return 0;
         }, echoUntil((state, connection) -> Next.continueWith(state))));
         try (RecordingLog log = RecordingLog.of("dev.glisten")) {
@@ -227,13 +221,7 @@ class OnCloseTest {
         CountDownLatch clientReset = new CountDownLatch(1);
         AtomicReference<IOException> thrown = new AtomicReference<>();
         Server server = start((state, connection) -> {
-            await(clientReset, "the client to reset");
-            try {
-                sendUntilItFails(connection);
-            } catch (IOException e) {
-                thrown.set(e);
-                throw e;
-            }
+            sendAfterTheResetUntilItFails(clientReset, thrown, connection);
             return Next.stopAbnormal("the send never failed");
         });
         try (TestClient client = connectAndGreet(server)) {
@@ -269,6 +257,18 @@ class OnCloseTest {
         assertThat(failed).isTrue();
         assertThat(closed.reason()).isInstanceOf(CloseReason.SendFailed.class);
         assertThat(closed.state()).as("the state the last call returned").isEqualTo(6);
+    }
+
+    /** Waits for the client's reset, then sends until a send fails, keeping what it threw in {@code thrown}. */
+    private static void sendAfterTheResetUntilItFails(CountDownLatch clientReset, AtomicReference<IOException> thrown,
+            Connection<String> connection) throws IOException, InterruptedException {
+        await(clientReset, "the client to reset");
+        try {
+            sendUntilItFails(connection);
+        } catch (IOException e) {
+            thrown.set(e);
+            throw e;
+        }
     }
 
     /** Sends until a send fails; the reset reaches the server at once, so a few sends suffice. */
