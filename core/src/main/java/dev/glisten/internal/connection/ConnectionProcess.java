@@ -431,6 +431,8 @@ public final class ConnectionProcess<S, M> implements Connection<M>, Steps, Conn
             if (outputShut) {
                 return;
             }
+            // Before the FIN: the peer may answer it before this thread gets further.
+            loop.outputFinishing();
             try {
                 channel.shutdownOutput();
             } catch (IOException e) {

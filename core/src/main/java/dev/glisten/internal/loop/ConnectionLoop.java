@@ -144,6 +144,10 @@ public final class ConnectionLoop<S, M> {
     private volatile Duration shutdownNotice;
     // Half-close: the handler finished its own side (Connection.shutdownOutput), from any thread.
     private volatile boolean outputFinished;
+    // Set before the FIN goes out, outputFinished after: a peer's end read in between answers the
+    // handler's FIN, so the peer finished last. Owner only: whether that happened.
+    private volatile boolean outputFinishing;
+    private boolean peerFinishedLast;
     // Written by the owner, read by any: opaque accesses, which cost no fence.
     private long bytesReceived;
 
@@ -235,8 +239,9 @@ public final class ConnectionLoop<S, M> {
             return Outcome.DONE;
         }
         if (inputEnded && outputFinished) {
-            // The handler finished its side from another thread, after the peer had finished.
-            finish(STOPPED);
+            // The handler finished its side from another thread: after the peer had finished, or
+            // before (the peer's end came while the FIN was going out).
+            finish(bothFinished());
             return Outcome.DONE;
         }
         if (!drainMailbox(nextDeadline())) {
@@ -331,6 +336,12 @@ public final class ConnectionLoop<S, M> {
         inbound.release();
         if (outputFinished) {
             return finishNow(PEER_CLOSED);
+        }
+        if (outputFinishing) {
+            // The handler's FIN is going out on another thread: the close completes once it has
+            // (outputFinished wakes this loop), with nothing left to tell the handler.
+            peerFinishedLast = true;
+            return Outcome.AGAIN;
         }
         return deliver(new Message.EndOfInput<>()) ? Outcome.AGAIN : Outcome.DONE;
     }
@@ -459,7 +470,7 @@ public final class ConnectionLoop<S, M> {
             }
             if (inputEnded && outputFinished) {
                 // Both sides have finished: the handler's shutdownOutput completed the close.
-                finish(STOPPED);
+                finish(bothFinished());
                 return false;
             }
             return true;
@@ -572,8 +583,23 @@ public final class ConnectionLoop<S, M> {
      * the peer's has too (at once if it already had).
      */
     public void outputFinished() {
+        outputFinishing = true;
         outputFinished = true;
         host.wake();
+    }
+
+    /**
+     * From any thread, just before the handler's side of the stream is shut: a peer's end read from
+     * now on came after this side's, so the connection ends as {@link CloseReason.PeerClosed} once
+     * {@link #outputFinished()} follows, and the handler is not told of it.
+     */
+    public void outputFinishing() {
+        outputFinishing = true;
+    }
+
+    /** Once both sides have finished: the reason names the side that finished last. */
+    private CloseReason bothFinished() {
+        return peerFinishedLast ? PEER_CLOSED : STOPPED;
     }
 
     /** From any thread: how many messages wait. */
